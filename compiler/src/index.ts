@@ -1,0 +1,13 @@
+export * from './ir/dtype.ts';
+export * from './ir/shape.ts';
+export * from './ir/ops.ts';
+export * from './ir/node.ts';
+export * from './ir/graph.ts';
+export * from './errors.ts';
+export { PRIMITIVES, prim } from './primitives/index.ts';
+export type { HostArray, Primitive } from './primitives/types.ts';
+export { Tensor } from './trace/tensor.ts';
+export { Trace, currentTrace, type TracedSlot } from './trace/trace.ts';
+export { bind } from './trace/bind.ts';
+export * as ops from './trace/ops.ts';
+export type { TensorLike } from './trace/ops.ts';

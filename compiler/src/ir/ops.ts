@@ -1,0 +1,59 @@
+/**
+ * The op catalog: every node of a Graph carries one of these ops. What `src` and `arg`
+ * mean for each op is written next to it; `OpArgs` types `arg` per op.
+ */
+import type { DType } from './dtype.ts';
+import type { Shape } from './shape.ts';
+
+export const UNARY_OPS = [
+  'neg', 'abs', 'exp', 'expm1', 'exprel', 'log', 'log1p', 'sqrt', 'rsqrt',
+  'sin', 'cos', 'tanh', 'sigmoid', 'floor', 'ceil', 'round', 'sign', 'not',
+] as const;
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'max', 'min', 'mod', 'and', 'or',
+] as const;
+export const COMPARE_OPS = ['lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const;
+export const REDUCE_OPS = ['sum', 'rmax', 'rmin'] as const;
+
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type BinaryOp = (typeof BINARY_OPS)[number];
+export type CompareOp = (typeof COMPARE_OPS)[number];
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+/** Where a graph input comes from. */
+export type InputSource =
+  | { kind: 'state'; index: number; name: string } // a State's value at step entry
+  | { kind: 'xs'; index: number }                  // the per-step slice of the k-th looped operand
+  | { kind: 'carry'; index: number }               // the k-th scan carry leaf at step entry
+  | { kind: 'arg'; index: number }                 // the k-th traced argument of a jit call
+  | { kind: 'captured'; index: number };           // a concrete array captured by the trace
+
+export interface OpArgs {
+  // sources: src = []
+  input: InputSource;                    // a graph input
+  const: { value: number };              // a scalar literal, broadcast to `shape`
+  // elementwise
+  neg: null; abs: null; exp: null; expm1: null; exprel: null; log: null; log1p: null;
+  sqrt: null; rsqrt: null; sin: null; cos: null; tanh: null; sigmoid: null;
+  floor: null; ceil: null; round: null; sign: null; not: null;
+  add: null; sub: null; mul: null; div: null; pow: null; max: null; min: null; mod: null;
+  and: null; or: null;
+  lt: null; le: null; gt: null; ge: null; eq: null; ne: null;
+  where: null;                           // src = [cond, onTrue, onFalse]
+  cast: { to: DType };                   // src = [x]
+  // global: reads across elements, so each starts a new phase
+  sum: { axes: number[]; keepdims: boolean };
+  rmax: { axes: number[]; keepdims: boolean };
+  rmin: { axes: number[]; keepdims: boolean };
+  reshape: { shape: Shape };             // src = [x], same element count, row-major order kept
+}
+
+export type Op = keyof OpArgs;
+
+export const ELEMENTWISE = new Set<Op>([
+  ...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, 'where', 'cast', 'const',
+]);
+/** Ops whose output element reads other elements of its inputs: phase boundaries. */
+export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape']);
+/** Ops that CSE must never merge (none yet: every op is pure). */
+export const IMPURE = new Set<Op>([]);

@@ -1,0 +1,275 @@
+/**
+ * Elementwise primitives: each row holds the scalar reference (float32 via the output typed array),
+ * the WGSL template, and the dtype rule. Broadcasting is NumPy's, handled once in `mapBroadcast`.
+ */
+import { allocArray, type DType } from '../ir/dtype.ts';
+import type { Aval } from '../ir/node.ts';
+import type { BinaryOp, CompareOp, UnaryOp } from '../ir/ops.ts';
+import { broadcastStrides, shapeStr, sizeOf, tryBroadcast, type Shape } from '../ir/shape.ts';
+import type { HostArray, Primitive } from './types.ts';
+
+const f32 = Math.fround;
+
+/** Evaluate `f` over the broadcast of `srcs` into `out`. */
+export function mapBroadcast(srcs: readonly HostArray[], out: Aval, f: (...x: number[]) => number): HostArray {
+  const n = sizeOf(out.shape);
+  const data = allocArray(out.dtype, n);
+  const rank = out.shape.length;
+  const strides = srcs.map((s) => broadcastStrides(s.shape, out.shape));
+  const idx = new Array<number>(rank).fill(0);
+  const off = new Array<number>(srcs.length).fill(0);
+  const vals = new Array<number>(srcs.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < srcs.length; k++) vals[k] = (srcs[k] as HostArray).data[off[k] as number] as number;
+    data[i] = f(...vals);
+    // advance the multi-index (row-major) and the per-source offsets
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d] = (idx[d] as number) + 1;
+      for (let k = 0; k < srcs.length; k++) off[k] = (off[k] as number) + ((strides[k] as number[])[d] as number);
+      if ((idx[d] as number) < (out.shape[d] as number)) break;
+      for (let k = 0; k < srcs.length; k++) {
+        off[k] = (off[k] as number) - ((strides[k] as number[])[d] as number) * (out.shape[d] as number);
+      }
+      idx[d] = 0;
+    }
+  }
+  return { dtype: out.dtype, shape: out.shape, data };
+}
+
+export function broadcastOrThrow(what: string, shapes: Shape[]): number[] {
+  const b = tryBroadcast(...shapes);
+  if (!b) throw new Error(`${what}: shapes ${shapes.map(shapeStr).join(' and ')} do not broadcast`);
+  return b;
+}
+
+/** exprel(z) = (e^z - 1)/z with exprel(0) = 1, Taylor series near 0 as brainunit does in float32. */
+export function exprelRef(z: number): number {
+  if (Math.abs(z) < 1e-4) return 1 + z / 2 * (1 + z / 3 * (1 + z / 4 * (1 + z / 5)));
+  return Math.expm1(z) / z;
+}
+
+// The WGSL prelude functions a kernel may need; the emitter includes only the ones used.
+export const WGSL_HELPERS: Record<string, string> = {
+  st_expm1: `fn st_expm1(x: f32) -> f32 {
+  // exp(x) - 1 loses all digits near 0; use the series there.
+  if (abs(x) < 1e-3) { return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0)))); }
+  return exp(x) - 1.0;
+}`,
+  st_exprel: `fn st_exprel(z: f32) -> f32 {
+  if (abs(z) < 1e-3) { return 1.0 + z / 2.0 * (1.0 + z / 3.0 * (1.0 + z / 4.0 * (1.0 + z / 5.0))); }
+  return (exp(z) - 1.0) / z;
+}`,
+  st_log1p: `fn st_log1p(x: f32) -> f32 {
+  if (abs(x) < 1e-4) { return x * (1.0 - x * (0.5 - x / 3.0)); }
+  return log(1.0 + x);
+}`,
+  st_round: `fn st_round(x: f32) -> f32 { return select(ceil(x - 0.5), floor(x + 0.5), x >= 0.0); }`,
+  st_fmod: `fn st_fmod(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }`,
+};
+
+interface UnaryDef {
+  ref: (x: number) => number;
+  wgsl: (x: string, dt: DType) => string;
+  /** 'float' ops need f32 input; 'same' keeps any numeric dtype; 'bool' needs bool. */
+  domain: 'float' | 'same' | 'bool';
+}
+
+const U: Record<UnaryOp, UnaryDef> = {
+  neg: { domain: 'same', ref: (x) => -x, wgsl: (x) => `(-${x})` },
+  abs: { domain: 'same', ref: Math.abs, wgsl: (x) => `abs(${x})` },
+  exp: { domain: 'float', ref: Math.exp, wgsl: (x) => `exp(${x})` },
+  expm1: { domain: 'float', ref: Math.expm1, wgsl: (x) => `st_expm1(${x})` },
+  exprel: { domain: 'float', ref: exprelRef, wgsl: (x) => `st_exprel(${x})` },
+  log: { domain: 'float', ref: Math.log, wgsl: (x) => `log(${x})` },
+  log1p: { domain: 'float', ref: Math.log1p, wgsl: (x) => `st_log1p(${x})` },
+  sqrt: { domain: 'float', ref: Math.sqrt, wgsl: (x) => `sqrt(${x})` },
+  rsqrt: { domain: 'float', ref: (x) => 1 / Math.sqrt(x), wgsl: (x) => `inverseSqrt(${x})` },
+  sin: { domain: 'float', ref: Math.sin, wgsl: (x) => `sin(${x})` },
+  cos: { domain: 'float', ref: Math.cos, wgsl: (x) => `cos(${x})` },
+  tanh: { domain: 'float', ref: Math.tanh, wgsl: (x) => `tanh(${x})` },
+  sigmoid: { domain: 'float', ref: (x) => 1 / (1 + Math.exp(-x)), wgsl: (x) => `(1.0 / (1.0 + exp(-${x})))` },
+  floor: { domain: 'float', ref: Math.floor, wgsl: (x) => `floor(${x})` },
+  ceil: { domain: 'float', ref: Math.ceil, wgsl: (x) => `ceil(${x})` },
+  round: { domain: 'float', ref: (x) => (x >= 0 ? Math.floor(x + 0.5) : Math.ceil(x - 0.5)), wgsl: (x) => `st_round(${x})` },
+  sign: { domain: 'same', ref: Math.sign, wgsl: (x) => `sign(${x})` },
+  not: { domain: 'bool', ref: (x) => (x ? 0 : 1), wgsl: (x) => `(!${x})` },
+};
+
+interface BinaryDef {
+  ref: (a: number, b: number) => number;
+  wgsl: (a: string, b: string, dt: DType) => string;
+  domain: 'numeric' | 'float' | 'bool';
+}
+
+const B: Record<BinaryOp, BinaryDef> = {
+  add: { domain: 'numeric', ref: (a, b) => a + b, wgsl: (a, b) => `(${a} + ${b})` },
+  sub: { domain: 'numeric', ref: (a, b) => a - b, wgsl: (a, b) => `(${a} - ${b})` },
+  mul: { domain: 'numeric', ref: (a, b) => a * b, wgsl: (a, b) => `(${a} * ${b})` },
+  div: { domain: 'numeric', ref: (a, b) => a / b, wgsl: (a, b) => `(${a} / ${b})` },
+  pow: { domain: 'float', ref: (a, b) => Math.pow(a, b), wgsl: (a, b) => `pow(${a}, ${b})` },
+  max: { domain: 'numeric', ref: (a, b) => Math.max(a, b), wgsl: (a, b) => `max(${a}, ${b})` },
+  min: { domain: 'numeric', ref: (a, b) => Math.min(a, b), wgsl: (a, b) => `min(${a}, ${b})` },
+  mod: {
+    domain: 'numeric', ref: (a, b) => a % b,
+    wgsl: (a, b, dt) => (dt === 'f32' ? `st_fmod(${a}, ${b})` : `(${a} % ${b})`),
+  },
+  and: { domain: 'bool', ref: (a, b) => (a && b ? 1 : 0), wgsl: (a, b) => `(${a} && ${b})` },
+  or: { domain: 'bool', ref: (a, b) => (a || b ? 1 : 0), wgsl: (a, b) => `(${a} || ${b})` },
+};
+
+const C: Record<CompareOp, { ref: (a: number, b: number) => boolean; sym: string }> = {
+  lt: { ref: (a, b) => a < b, sym: '<' },
+  le: { ref: (a, b) => a <= b, sym: '<=' },
+  gt: { ref: (a, b) => a > b, sym: '>' },
+  ge: { ref: (a, b) => a >= b, sym: '>=' },
+  eq: { ref: (a, b) => a === b, sym: '==' },
+  ne: { ref: (a, b) => a !== b, sym: '!=' },
+};
+
+/** Integer division truncates (i32) like WGSL, and x / 0 gives x as WGSL defines; mul wraps. */
+function intRef(dtype: DType, op: BinaryOp, f: (a: number, b: number) => number): (a: number, b: number) => number {
+  if (dtype === 'f32') return f;
+  if (op === 'div') return (a, b) => (b === 0 ? a : Math.trunc(a / b));
+  if (op === 'mod') return (a, b) => (b === 0 ? 0 : a % b);
+  if (op === 'mul') return (a, b) => Math.imul(a, b);
+  return f;
+}
+
+function unary(op: UnaryOp): Primitive<UnaryOp> {
+  const d = U[op];
+  return {
+    op, kind: 'elementwise', vjp: null,
+    infer([x]) {
+      const a = x as Aval;
+      if (d.domain === 'float' && a.dtype !== 'f32') throw new Error(`${op} needs f32 input, got ${a.dtype}`);
+      if (d.domain === 'bool' && a.dtype !== 'bool') throw new Error(`${op} needs bool input, got ${a.dtype}`);
+      if (d.domain === 'same' && a.dtype === 'bool') throw new Error(`${op} needs numeric input, got bool`);
+      return { dtype: a.dtype, shape: a.shape };
+    },
+    evalCpu(srcs, _arg, out) {
+      return mapBroadcast(srcs, out, out.dtype === 'f32' ? (x) => d.ref(f32(x)) : d.ref);
+    },
+    emitWgsl([x], _arg, [dt]) {
+      return d.wgsl(x as string, dt as DType);
+    },
+  };
+}
+
+function binary(op: BinaryOp): Primitive<BinaryOp> {
+  const d = B[op];
+  return {
+    op, kind: 'elementwise', vjp: null,
+    infer([a, b]) {
+      const x = a as Aval, y = b as Aval;
+      if (x.dtype !== y.dtype) throw new Error(`${op}: dtypes ${x.dtype} and ${y.dtype} differ (cast first)`);
+      if (d.domain === 'bool' && x.dtype !== 'bool') throw new Error(`${op} needs bool inputs, got ${x.dtype}`);
+      if (d.domain !== 'bool' && x.dtype === 'bool') throw new Error(`${op} needs numeric inputs, got bool`);
+      if (d.domain === 'float' && x.dtype !== 'f32') throw new Error(`${op} needs f32 inputs, got ${x.dtype}`);
+      return { dtype: x.dtype, shape: broadcastOrThrow(op, [x.shape, y.shape]) };
+    },
+    evalCpu(srcs, _arg, out) {
+      return mapBroadcast(srcs, out, intRef(out.dtype, op, d.ref));
+    },
+    emitWgsl([a, b], _arg, [dt]) {
+      return d.wgsl(a as string, b as string, dt as DType);
+    },
+  };
+}
+
+function compare(op: CompareOp): Primitive<CompareOp> {
+  const d = C[op];
+  return {
+    op, kind: 'elementwise', vjp: null,
+    infer([a, b]) {
+      const x = a as Aval, y = b as Aval;
+      if (x.dtype !== y.dtype) throw new Error(`${op}: dtypes ${x.dtype} and ${y.dtype} differ`);
+      return { dtype: 'bool', shape: broadcastOrThrow(op, [x.shape, y.shape]) };
+    },
+    evalCpu(srcs, _arg, out) {
+      return mapBroadcast(srcs, out, (a, b) => (d.ref(a, b) ? 1 : 0));
+    },
+    emitWgsl([a, b]) {
+      return `(${a} ${d.sym} ${b})`;
+    },
+  };
+}
+
+export const where: Primitive<'where'> = {
+  op: 'where', kind: 'elementwise', vjp: null,
+  infer([c, a, b]) {
+    const cond = c as Aval, x = a as Aval, y = b as Aval;
+    if (cond.dtype !== 'bool') throw new Error(`where: condition must be bool, got ${cond.dtype}`);
+    if (x.dtype !== y.dtype) throw new Error(`where: branches have dtypes ${x.dtype} and ${y.dtype}`);
+    return { dtype: x.dtype, shape: broadcastOrThrow('where', [cond.shape, x.shape, y.shape]) };
+  },
+  evalCpu(srcs, _arg, out) {
+    return mapBroadcast(srcs, out, (c, a, b) => (c ? a : b));
+  },
+  // NOTE: WGSL select(f, t, cond) takes the false value first.
+  emitWgsl([c, a, b]) {
+    return `select(${b}, ${a}, ${c})`;
+  },
+};
+
+export const cast: Primitive<'cast'> = {
+  op: 'cast', kind: 'elementwise', vjp: null,
+  infer([x], arg) {
+    return { dtype: arg.to, shape: (x as Aval).shape };
+  },
+  evalCpu(srcs, arg, out) {
+    const from = (srcs[0] as HostArray).dtype;
+    const f = arg.to === 'bool' ? (x: number) => (x !== 0 ? 1 : 0)
+      : from === 'f32' && arg.to !== 'f32' ? (x: number) => Math.trunc(x)
+      : (x: number) => x;
+    return mapBroadcast(srcs, out, f);
+  },
+  emitWgsl([x], arg, [from]) {
+    if (arg.to === 'bool') return from === 'bool' ? (x as string) : `(${x} != ${from === 'f32' ? '0.0' : `${from}(0)`})`;
+    if (from === 'bool') return `select(${arg.to}(0), ${arg.to}(1), ${x})`;
+    return `${arg.to}(${x})`;
+  },
+};
+
+export const constant: Primitive<'const'> = {
+  op: 'const', kind: 'source', vjp: null,
+  infer() {
+    throw new Error('const nodes are built with an explicit dtype and shape');
+  },
+  evalCpu(_srcs, arg, out) {
+    const data = allocArray(out.dtype, sizeOf(out.shape));
+    data.fill(arg.value);
+    return { dtype: out.dtype, shape: out.shape, data };
+  },
+  emitWgsl(_args, arg, _dts, out) {
+    return wgslLiteral(arg.value, out.dtype);
+  },
+};
+
+/** A WGSL literal that parses back to the same float32 (or integer) value. */
+export function wgslLiteral(v: number, dtype: DType): string {
+  switch (dtype) {
+    case 'bool': return v ? 'true' : 'false';
+    case 'i32': return `i32(${v | 0})`;
+    case 'u32': return `${v >>> 0}u`;
+    case 'f32': {
+      const x = Math.fround(v);
+      if (Number.isNaN(x)) return 'bitcast<f32>(0x7fc00000u)';
+      if (x === Infinity) return 'bitcast<f32>(0x7f800000u)';
+      if (x === -Infinity) return 'bitcast<f32>(0xff800000u)';
+      // 9 significant digits round-trip any float32
+      let s = Number.isInteger(x) && Math.abs(x) < 1e9 ? x.toFixed(1) : x.toPrecision(9);
+      if (!/[.e]/.test(s)) s += '.0';
+      return `f32(${s})`;
+    }
+  }
+}
+
+export const unaryPrims = Object.fromEntries(
+  (Object.keys(U) as UnaryOp[]).map((op) => [op, unary(op)]),
+) as { [O in UnaryOp]: Primitive<O> };
+export const binaryPrims = Object.fromEntries(
+  (Object.keys(B) as BinaryOp[]).map((op) => [op, binary(op)]),
+) as { [O in BinaryOp]: Primitive<O> };
+export const comparePrims = Object.fromEntries(
+  (Object.keys(C) as CompareOp[]).map((op) => [op, compare(op)]),
+) as { [O in CompareOp]: Primitive<O> };

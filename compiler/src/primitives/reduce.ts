@@ -1,0 +1,93 @@
+/** Reductions over axes. Global ops: each output element reads many input elements, so a reduction gets its own kernel. */
+import { allocArray } from '../ir/dtype.ts';
+import type { Aval } from '../ir/node.ts';
+import type { ReduceOp } from '../ir/ops.ts';
+import { normAxes, sizeOf, stridesOf } from '../ir/shape.ts';
+import type { HostArray, Primitive } from './types.ts';
+
+interface ReduceDef {
+  identity: number;
+  combine: (acc: number, x: number) => number;
+  /** WGSL for folding x into acc. */
+  wgsl: (acc: string, x: string) => string;
+  wgslIdentity: string;
+}
+
+export const REDUCERS: Record<ReduceOp, ReduceDef> = {
+  sum: { identity: 0, combine: (a, x) => Math.fround(a + x), wgsl: (a, x) => `${a} + ${x}`, wgslIdentity: '0' },
+  rmax: { identity: -Infinity, combine: Math.max, wgsl: (a, x) => `max(${a}, ${x})`, wgslIdentity: '-inf' },
+  rmin: { identity: Infinity, combine: Math.min, wgsl: (a, x) => `min(${a}, ${x})`, wgslIdentity: 'inf' },
+};
+
+export function reduceShape(shape: readonly number[], axes: readonly number[], keepdims: boolean): number[] {
+  const ax = new Set(axes);
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!ax.has(i)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
+}
+
+function reduce(op: ReduceOp): Primitive<ReduceOp> {
+  const d = REDUCERS[op];
+  return {
+    op, kind: 'global', vjp: null,
+    infer([x], arg) {
+      const a = x as Aval;
+      if (a.dtype === 'bool') throw new Error(`${op} needs numeric input, got bool`);
+      const axes = normAxes(arg.axes, a.shape.length);
+      return { dtype: a.dtype, shape: reduceShape(a.shape, axes, arg.keepdims) };
+    },
+    evalCpu([x], arg, out) {
+      const src = x as HostArray;
+      const axes = new Set(normAxes(arg.axes, src.shape.length));
+      const data = allocArray(out.dtype, sizeOf(out.shape));
+      data.fill(d.identity);
+      // output strides laid over the input's dims (0 on reduced axes)
+      const kept = reduceShape(src.shape, [...axes], true);
+      const ost = stridesOf(kept).map((s, i) => (axes.has(i) ? 0 : s));
+      const rank = src.shape.length;
+      const idx = new Array<number>(rank).fill(0);
+      const n = sizeOf(src.shape);
+      for (let i = 0; i < n; i++) {
+        let o = 0;
+        for (let k = 0; k < rank; k++) o += (idx[k] as number) * (ost[k] as number);
+        data[o] = d.combine(data[o] as number, src.data[i] as number);
+        for (let k = rank - 1; k >= 0; k--) {
+          idx[k] = (idx[k] as number) + 1;
+          if ((idx[k] as number) < (src.shape[k] as number)) break;
+          idx[k] = 0;
+        }
+      }
+      return { dtype: out.dtype, shape: out.shape, data };
+    },
+    emitWgsl([acc, x]) {
+      return d.wgsl(acc as string, x as string);
+    },
+  };
+}
+
+export const reducePrims = {
+  sum: reduce('sum'),
+  rmax: reduce('rmax'),
+  rmin: reduce('rmin'),
+} as { [O in ReduceOp]: Primitive<O> };
+
+export const reshape: Primitive<'reshape'> = {
+  op: 'reshape', kind: 'global', vjp: null,
+  infer([x], arg) {
+    const a = x as Aval;
+    if (sizeOf(arg.shape) !== sizeOf(a.shape)) {
+      throw new Error(`reshape: cannot reshape [${a.shape.join(', ')}] into [${arg.shape.join(', ')}]`);
+    }
+    return { dtype: a.dtype, shape: arg.shape };
+  },
+  evalCpu([x], _arg, out) {
+    return { dtype: out.dtype, shape: out.shape, data: (x as HostArray).data.slice() };
+  },
+  // a reshape kernel copies element i to element i
+  emitWgsl([x]) {
+    return x as string;
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * The numeric API on Tensors that the units layer builds on. Plain numbers are accepted where a
+ * Tensor is and take the other operand's dtype; mixed dtypes promote toward f32.
+ */
+import type { DType } from '../ir/dtype.ts';
+import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../ir/ops.ts';
+import { normAxes, sizeOf, type Shape } from '../ir/shape.ts';
+import { bind } from './bind.ts';
+import { Tensor } from './tensor.ts';
+
+export type TensorLike = Tensor | number;
+
+function rank(d: DType): number {
+  return d === 'bool' ? 0 : d === 'u32' ? 1 : d === 'i32' ? 2 : 3;
+}
+
+function promote(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (typeof a === 'number' && typeof b === 'number') return [Tensor.scalar(a), Tensor.scalar(b)];
+  if (typeof a === 'number') return [Tensor.scalar(a, (b as Tensor).dtype === 'bool' ? 'f32' : (b as Tensor).dtype), b as Tensor];
+  if (typeof b === 'number') return [a, Tensor.scalar(b, a.dtype === 'bool' ? 'f32' : a.dtype)];
+  if (a.dtype === b.dtype) return [a, b];
+  const to = rank(a.dtype) > rank(b.dtype) ? a.dtype : b.dtype;
+  return [cast(a, to), cast(b, to)];
+}
+
+function numeric(t: Tensor): Tensor {
+  return t.dtype === 'bool' ? cast(t, 'f32') : t;
+}
+
+export function asTensor(x: TensorLike, dtype: DType = 'f32'): Tensor {
+  return typeof x === 'number' ? Tensor.scalar(x, dtype) : x;
+}
+
+export function cast(x: Tensor, to: DType): Tensor {
+  return x.dtype === to ? x : bind('cast', [x], { to });
+}
+
+export function unary(op: UnaryOp, x: TensorLike): Tensor {
+  const t = asTensor(x);
+  const floatOnly = !['neg', 'abs', 'sign', 'not'].includes(op);
+  return bind(op, [op === 'not' ? cast(t, 'bool') : floatOnly ? cast(t, 'f32') : numeric(t)], null);
+}
+
+export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  let [x, y] = promote(a, b);
+  if (op === 'and' || op === 'or') return bind(op, [cast(x, 'bool'), cast(y, 'bool')], null);
+  if (op === 'pow') return bind(op, [cast(x, 'f32'), cast(y, 'f32')], null);
+  if (x.dtype === 'bool') [x, y] = [cast(x, 'f32'), cast(y, 'f32')];
+  return bind(op, [x, y], null);
+}
+
+export function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = promote(a, b);
+  return bind(op, [x, y], null);
+}
+
+export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', a, b);
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b);
+export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', a, b);
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('max', a, b);
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('min', a, b);
+export const neg = (x: TensorLike): Tensor => unary('neg', x);
+
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = promote(a, b);
+  return bind('where', [cast(asTensor(cond, 'bool'), 'bool'), x, y], null);
+}
+
+export function reduce(op: ReduceOp, x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const ax = normAxes(axes === undefined ? undefined : typeof axes === 'number' ? [axes] : axes, x.ndim);
+  const t = numeric(x);
+  if (ax.length === 0) return t;
+  return bind(op, [t], { axes: ax, keepdims });
+}
+
+export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
+  const s = reduce('sum', cast(x, 'f32'), axes, keepdims);
+  const count = sizeOf(x.shape) / Math.max(1, sizeOf(s.shape));
+  return mul(s, 1 / count);
+}
+
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  return bind('reshape', [x], { shape: [...shape] });
+}
+
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  return x.dtype === 'bool' ? binary('or', x, Tensor.full(shape, 0, 'bool')) : add(x, Tensor.full(shape, 0, x.dtype));
+}
