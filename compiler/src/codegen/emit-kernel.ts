@@ -1,0 +1,233 @@
+/**
+ * emitKernel: one kernel spec -> WGSL text and its bindings. The emitter decides nothing about
+ * fusion or layout; it prints what the spec and the buffer layout say.
+ *
+ * Every kernel starts from the same frame: binding 0 is the round uniform {t0, count}, the flat
+ * invocation index `i` covers the iteration shape, and `t` is the current step. Temporal fusion
+ * wraps the body in a loop over the round's steps with carried values in registers `r<buffer>`.
+ */
+import type { DType } from '../ir/dtype.ts';
+import { wgslStorageType, wgslType } from '../ir/dtype.ts';
+import type { Graph } from '../ir/graph.ts';
+import type { Node } from '../ir/node.ts';
+import type { InputSource, ReduceOp } from '../ir/ops.ts';
+import { REDUCE_OPS } from '../ir/ops.ts';
+import { sizeOf, stridesOf, shapeEq, type Shape } from '../ir/shape.ts';
+import { WGSL_HELPERS, wgslLiteral } from '../primitives/elementwise.ts';
+import { REDUCERS } from '../primitives/reduce.ts';
+import { prim } from '../primitives/index.ts';
+import type { ElementwiseKernelSpec, GlobalKernelSpec, KernelSpec } from '../passes/fuse-elementwise.ts';
+import type { PlanBinding, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
+import { canonicalExpr, coordLines, indexExpr } from './index-math.ts';
+
+export interface BufferUse {
+  buffer: PlanBuffer;
+}
+
+export interface EmitContext {
+  fused: boolean;
+  buffers: readonly PlanBuffer[];
+  bufferOfInput(n: Node): BufferUse;
+  bufferOfTemp(id: number): BufferUse;
+  bufferOfOutput(output: number): BufferUse;
+  workgroupSize: number;
+}
+
+class Bindings {
+  readonly list: PlanBinding[] = [];
+  readonly decls: string[] = [];
+  #names = new Map<string, string>();
+
+  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access']): string {
+    const key = `${b.id}:${side}`;
+    const prev = this.#names.get(key);
+    if (prev) {
+      const entry = this.list.find((e) => `${e.buffer}:${e.side}` === key)!;
+      if (access === 'read_write' && entry.access === 'read') {
+        entry.access = 'read_write';
+        const idx = this.decls.findIndex((d) => d.includes(` ${prev}:`));
+        this.decls[idx] = this.decls[idx]!.replace('<storage, read>', '<storage, read_write>');
+      }
+      return prev;
+    }
+    const binding = this.list.length + 1;
+    const nm = `b${binding}`;
+    this.list.push({ binding, buffer: b.id, side, access });
+    this.decls.push(`@group(0) @binding(${binding}) var<storage, ${access}> ${nm}: array<${wgslStorageType(b.dtype)}>;`);
+    this.#names.set(key, nm);
+    return nm;
+  }
+}
+
+function loadExpr(arr: string, idx: string, dtype: DType): string {
+  return dtype === 'bool' ? `(${arr}[${idx}] != 0u)` : `${arr}[${idx}]`;
+}
+
+function storeValue(v: string, dtype: DType): string {
+  return dtype === 'bool' ? `select(0u, 1u, ${v})` : v;
+}
+
+function readSide(b: PlanBuffer): PlanBinding['side'] {
+  return b.pingPong ? 'cur' : 'only';
+}
+
+/** Offset of the current step's slice in a per-step buffer. */
+function stepOffset(b: PlanBuffer): string {
+  return b.role === 'xs' || b.role === 'ys' ? `t * ${sizeOf(b.shape)}u + ` : '';
+}
+
+function frame(name: string, wg: number, invocations: number, decls: string[], helpers: Set<string>, body: string[]): string {
+  const lines = [
+    `// ${name}`,
+    'struct Round { t0: u32, count: u32 }',
+    '@group(0) @binding(0) var<uniform> rnd: Round;',
+    ...decls,
+    ...[...helpers].sort().map((h) => WGSL_HELPERS[h] as string),
+    `@compute @workgroup_size(${wg})`,
+    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    `  let i = gid.x + gid.y * nwg.x * ${wg}u;`,
+    `  if (i >= ${invocations}u) { return; }`,
+    ...body.map((l) => `  ${l}`),
+    '}',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): PlanKernel {
+  return spec.kind === 'elementwise' ? emitElementwise(g, spec, index, ctx) : emitGlobal(g, spec, index, ctx);
+}
+
+function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, ctx: EmitContext): PlanKernel {
+  const iter = spec.shape;
+  const bind = new Bindings();
+  const helpers = new Set<string>();
+  const pre: string[] = [];
+  const body: string[] = [];
+  const post: string[] = [];
+  const late: string[] = [];
+  const expr = new Map<number, string>();
+  const regs = new Map<number, string>(); // buffer id -> register name (fused only)
+  const fused = ctx.fused;
+
+  const register = (b: PlanBuffer): string => {
+    let r = regs.get(b.id);
+    if (!r) {
+      r = `r${b.id}`;
+      const cur = bind.name(b, 'cur', 'read');
+      pre.push(`var ${r}: ${wgslType(b.dtype)} = ${loadExpr(cur, indexExpr(b.shape, iter), b.dtype)};`);
+      regs.set(b.id, r);
+    }
+    return r;
+  };
+
+  for (const id of spec.loads) {
+    const n = g.node(id);
+    if (n.op === 'input') {
+      const { buffer: b } = ctx.bufferOfInput(n);
+      const src = n.arg as InputSource;
+      if (fused && b.pingPong) {
+        expr.set(id, register(b));
+        continue;
+      }
+      const arr = bind.name(b, readSide(b), 'read');
+      const line = `let v${id} = ${loadExpr(arr, stepOffset(b) + indexExpr(n.shape, iter), n.dtype)};`;
+      (fused && src.kind !== 'xs' && src.kind !== 'arg' ? pre : body).push(line);
+    } else {
+      const { buffer: b } = ctx.bufferOfTemp(id);
+      body.push(`let v${id} = ${loadExpr(bind.name(b, 'only', 'read'), indexExpr(n.shape, iter), n.dtype)};`);
+    }
+    expr.set(id, `v${id}`);
+  }
+  for (const id of spec.nodes) {
+    const n = g.node(id);
+    const p = prim(n.op);
+    const args = n.src.map((s) => expr.get(s) as string);
+    const e = p.emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
+    for (const h of Object.keys(WGSL_HELPERS)) if (e.includes(`${h}(`)) helpers.add(h);
+    if (n.op === 'const') {
+      expr.set(id, e);
+    } else {
+      body.push(`let v${id}: ${wgslType(n.dtype)} = ${e};`);
+      expr.set(id, `v${id}`);
+    }
+  }
+  for (const st of spec.stores) {
+    const n = g.node(st.node);
+    const v = expr.get(st.node) as string;
+    const canon = canonicalExpr(n.shape, iter);
+    const guard = (s: string) => (canon === 'true' ? s : `if (${canon}) { ${s} }`);
+    if (st.target.kind === 'temp') {
+      const b = ctx.bufferOfTemp(st.node).buffer;
+      body.push(guard(`${bind.name(b, 'only', 'read_write')}[${indexExpr(n.shape, iter)}] = ${storeValue(v, n.dtype)};`));
+      continue;
+    }
+    const b = ctx.bufferOfOutput(st.target.output).buffer;
+    if (b.role === 'ys') {
+      body.push(guard(`${bind.name(b, 'only', 'read_write')}[${stepOffset(b)}${indexExpr(n.shape, iter)}] = ${storeValue(v, n.dtype)};`));
+    } else if (fused) {
+      const r = register(b);
+      late.push(`${r} = ${v};`);
+      post.push(guard(`${bind.name(b, 'next', 'read_write')}[${indexExpr(b.shape, iter)}] = ${storeValue(r, b.dtype)};`));
+    } else {
+      body.push(guard(`${bind.name(b, 'next', 'read_write')}[${indexExpr(b.shape, iter)}] = ${storeValue(v, n.dtype)};`));
+    }
+  }
+  const anyBroadcast = [...spec.loads, ...spec.stores.map((s) => s.node)].some((id) => !shapeEq(g.node(id).shape, iter));
+  const coords = anyBroadcast ? coordLines(iter) : [];
+  const main = fused
+    ? [...coords, ...pre, 'for (var s = 0u; s < rnd.count; s++) {', '  let t = rnd.t0 + s;', ...body.map((l) => `  ${l}`), ...late.map((l) => `  ${l}`), '}', ...post]
+    : [...coords, 'let t = rnd.t0;', ...pre, ...body];
+  const name = `k${index}_${fused ? 'fused' : 'ew'}_p${spec.phase}`;
+  const invocations = sizeOf(iter);
+  return {
+    name, wgsl: frame(name, ctx.workgroupSize, invocations, bind.decls, helpers, main),
+    workgroupSize: ctx.workgroupSize, invocations, bindings: bind.list,
+  };
+}
+
+function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): PlanKernel {
+  const n = g.node(spec.node);
+  const s = g.node(n.src[0] as number);
+  const bind = new Bindings();
+  const srcBuf = s.op === 'input' ? ctx.bufferOfInput(s).buffer : ctx.bufferOfTemp(s.id).buffer;
+  const inp = bind.name(srcBuf, readSide(srcBuf), 'read');
+  const out = bind.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write');
+  const off = stepOffset(srcBuf);
+  const body: string[] = ['let t = rnd.t0;'];
+  const load = (idx: string) => loadExpr(inp, `${off}${idx}`, s.dtype);
+  if ((REDUCE_OPS as readonly string[]).includes(n.op)) {
+    const arg = n.arg as { axes: number[] };
+    const red = REDUCERS[n.op as ReduceOp];
+    const ist = stridesOf(s.shape);
+    const axes = new Set(arg.axes);
+    const kept = s.shape.map((_, k) => k).filter((k) => !axes.has(k));
+    const rdims = s.shape.map((_, k) => k).filter((k) => axes.has(k));
+    const offsetOf = (dims: number[], v: string): string => {
+      const sh: Shape = dims.map((k) => s.shape[k] as number);
+      const st = stridesOf(sh);
+      const terms = dims.map((k, j) => `((${v} / ${st[j]}u) % ${sh[j]}u) * ${ist[k]}u`);
+      return terms.length ? terms.join(' + ') : '0u';
+    };
+    const count = rdims.reduce((a, k) => a * (s.shape[k] as number), 1);
+    const identity = n.dtype === 'f32' ? wgslLiteral(red.identity, 'f32')
+      : n.op === 'sum' ? wgslLiteral(0, n.dtype)
+      : n.op === 'rmax' ? (n.dtype === 'i32' ? 'i32(-2147483647 - 1)' : '0u')
+      : (n.dtype === 'i32' ? 'i32(2147483647)' : '4294967295u');
+    body.push(`let base = ${offsetOf(kept, 'i')};`);
+    body.push(`var acc: ${wgslType(n.dtype)} = ${identity};`);
+    body.push(`for (var r = 0u; r < ${count}u; r++) {`);
+    body.push(`  acc = ${red.wgsl('acc', load(`base + ${offsetOf(rdims, 'r')}`))};`);
+    body.push('}');
+    body.push(`${out}[i] = ${storeValue('acc', n.dtype)};`);
+  } else if (n.op === 'reshape') {
+    body.push(`${out}[i] = ${storeValue(load('i'), n.dtype)};`);
+  } else {
+    throw new Error(`emitKernel: no global kernel for op ${n.op}`);
+  }
+  const name = `k${index}_${n.op}_p${spec.phase}`;
+  const invocations = sizeOf(n.shape);
+  return {
+    name, wgsl: frame(name, ctx.workgroupSize, invocations, bind.decls, new Set(), body),
+    workgroupSize: ctx.workgroupSize, invocations, bindings: bind.list,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * fuseElementwise: turn a phased graph into kernels.
+ *  1. Materialize: a node is kept in memory when a global op reads it, when a later phase reads
+ *     it, or when it is a global op's result. Inputs already live in buffers; literals are inlined.
+ *  2. Roots of phase p: its materialized elementwise nodes plus the outputs it owns.
+ *  3. Group the roots by iteration shape (largest first; a root joins a group whose shape it
+ *     broadcasts into). Each group is one kernel that computes, per element, every node the roots
+ *     need inside phase p, loading whatever lies outside (inputs, globals, earlier temps).
+ *  4. Each global node is a kernel of its own, run at the start of its phase.
+ * Post: kernels in execution order; every output stored exactly once.
+ */
+import type { Graph } from '../ir/graph.ts';
+import { ELEMENTWISE, GLOBAL } from '../ir/ops.ts';
+import { broadcastsInto, sizeOf, tryBroadcast, type Shape } from '../ir/shape.ts';
+import type { Phases } from './phase-split.ts';
+
+export type StoreTarget = { kind: 'temp' } | { kind: 'output'; output: number };
+
+export interface ElementwiseKernelSpec {
+  kind: 'elementwise';
+  phase: number;
+  /** Iteration shape: one invocation per element. */
+  shape: Shape;
+  /** Nodes computed in the kernel, in graph order (literals included). */
+  nodes: number[];
+  /** Nodes read from memory (inputs, global results, temps of earlier phases). */
+  loads: number[];
+  stores: { node: number; target: StoreTarget }[];
+}
+
+export interface GlobalKernelSpec {
+  kind: 'global';
+  phase: number;
+  node: number;
+}
+
+export type KernelSpec = ElementwiseKernelSpec | GlobalKernelSpec;
+
+export interface FusedStep {
+  kernels: KernelSpec[];
+  /** Nodes that need a temp buffer (materialized, not inputs). */
+  temps: number[];
+}
+
+export function fuseElementwise(g: Graph, phases: Phases): FusedStep {
+  const { phaseOf } = phases;
+  const isEw = (id: number) => ELEMENTWISE.has(g.node(id).op);
+  // 1. materialize
+  const temp = new Set<number>();
+  for (const n of g.nodes) {
+    if (GLOBAL.has(n.op)) temp.add(n.id);
+    for (const s of n.src) {
+      const sn = g.node(s);
+      if (sn.op === 'input' || sn.op === 'const') continue;
+      if (GLOBAL.has(n.op) || (phaseOf[s] as number) < (phaseOf[n.id] as number)) temp.add(s);
+    }
+  }
+  // 2. roots per phase
+  const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);
+  for (const id of temp) if (isEw(id)) roots[phaseOf[id] as number]!.push({ node: id, target: { kind: 'temp' } });
+  g.outputs.forEach((o, i) => {
+    roots[phaseOf[o.node] as number]!.push({ node: o.node, target: { kind: 'output', output: i } });
+  });
+  const kernels: KernelSpec[] = [];
+  for (let p = 0; p < phases.count; p++) {
+    for (const n of g.nodes) if (GLOBAL.has(n.op) && phaseOf[n.id] === p) kernels.push({ kind: 'global', phase: p, node: n.id });
+    // 3. group by iteration shape
+    const rs = [...(roots[p] ?? [])].sort((a, b) => sizeOf(g.node(b.node).shape) - sizeOf(g.node(a.node).shape) || a.node - b.node);
+    const groups: { shape: Shape; stores: { node: number; target: StoreTarget }[] }[] = [];
+    for (const r of rs) {
+      const sh = g.node(r.node).shape;
+      let grp = groups.find((gr) => broadcastsInto(sh, gr.shape));
+      if (!grp) {
+        grp = { shape: tryBroadcast(sh) ?? sh, stores: [] };
+        groups.push(grp);
+      }
+      grp.stores.push(r);
+    }
+    for (const grp of groups) {
+      const inKernel = new Set<number>();
+      const loads = new Set<number>();
+      const visit = (id: number): void => {
+        if (inKernel.has(id) || loads.has(id)) return;
+        const n = g.node(id);
+        const local = (n.op === 'const' || ELEMENTWISE.has(n.op)) && (n.op === 'const' || phaseOf[id] === p);
+        if (!local) {
+          loads.add(id);
+          return;
+        }
+        inKernel.add(id);
+        n.src.forEach(visit);
+      };
+      grp.stores.forEach((s) => visit(s.node));
+      kernels.push({
+        kind: 'elementwise', phase: p, shape: grp.shape,
+        nodes: [...inKernel].sort((a, b) => a - b),
+        loads: [...loads].sort((a, b) => a - b),
+        stores: grp.stores.sort((a, b) => a.node - b.node),
+      });
+    }
+  }
+  return { kernels, temps: [...temp].sort((a, b) => a - b) };
+}

@@ -1,0 +1,230 @@
+/**
+ * Executable: a Plan made ready on one device (pipelines, layouts, its own temps and results)
+ * and run as a few command buffers: every round's kernels encoded back to back, the round's
+ * step window picked by a dynamic offset into one uniform buffer, no host work per step.
+ */
+import { acquireDevice, doneWithDevice, type GpuContext } from './device.ts';
+import { planRounds, type Plan, type PlanBuffer, type PlanKernel } from './plan.ts';
+import { byteSize, fromWords, ResidentBuffer, writeHost, type HostData } from './resident.ts';
+
+export interface RunInputs {
+  /** The resident copy of a state or carry buffer (the caller owns and keeps it). */
+  resident(b: PlanBuffer): ResidentBuffer;
+  /** Host data of an xs or captured buffer. */
+  upload(b: PlanBuffer): HostData;
+}
+
+export interface RunOptions {
+  /** Called after each submitted command buffer completes, with steps done so far. */
+  onProgress?: (stepsDone: number, steps: number) => void;
+}
+
+export interface RunResult {
+  /** Read-back data per buffer id (ys, and final values of written states and carries). */
+  readonly data: Map<number, HostData>;
+  readonly gpuMs: number;
+}
+
+const UNIFORM_STRIDE = 256;
+
+export class Executable {
+  readonly #pipelines: GPUComputePipeline[];
+  readonly #layouts: GPUBindGroupLayout[];
+  readonly #owned = new Map<number, GPUBuffer>();
+  readonly #uploaded = new Map<number, { buffer: GPUBuffer; source: HostData }>();
+  #uniform: GPUBuffer | undefined;
+
+  private constructor(readonly ctx: GpuContext, readonly plan: Plan, pipelines: GPUComputePipeline[], layouts: GPUBindGroupLayout[]) {
+    this.#pipelines = pipelines;
+    this.#layouts = layouts;
+  }
+
+  static async create(ctx: GpuContext, plan: Plan): Promise<Executable> {
+    if (plan.format !== 'spiketrace-plan' || plan.version !== 1) throw new Error(`unsupported plan ${plan.format} v${plan.version}`);
+    const { device } = ctx;
+    const layouts: GPUBindGroupLayout[] = [];
+    const pipelines = await Promise.all(plan.kernels.map(async (k) => {
+      const layout = device.createBindGroupLayout({
+        label: k.name,
+        entries: [
+          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 8 } },
+          ...k.bindings.map((b) => ({
+            binding: b.binding, visibility: GPUShaderStage.COMPUTE,
+            buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
+          })),
+        ],
+      });
+      layouts.push(layout);
+      const module = device.createShaderModule({ label: k.name, code: k.wgsl });
+      device.pushErrorScope('validation');
+      const pipeline = await device.createComputePipelineAsync({
+        label: k.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: 'main' },
+      }).catch(async (e: unknown) => {
+        const info = await module.getCompilationInfo();
+        const msgs = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
+        throw new Error(`kernel ${k.name} failed to compile: ${(e as Error).message}\n${msgs}\n${k.wgsl}`);
+      });
+      const err = await device.popErrorScope();
+      if (err) throw new Error(`kernel ${k.name}: ${err.message}\n${k.wgsl}`);
+      return pipeline;
+    }));
+    // layouts were pushed in completion order of the map callbacks' synchronous part: same order
+    return new Executable(ctx, plan, pipelines, layouts);
+  }
+
+  #ownedBuffer(b: PlanBuffer): GPUBuffer {
+    let buf = this.#owned.get(b.id);
+    if (!buf) {
+      buf = this.ctx.device.createBuffer({
+        label: b.name, size: byteSize(b.elements),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      this.#owned.set(b.id, buf);
+    }
+    return buf;
+  }
+
+  #uploadedBuffer(b: PlanBuffer, data: HostData): GPUBuffer {
+    if (data.length !== b.elements) {
+      throw new RangeError(`${b.role} "${b.name}": got ${data.length} elements, the plan needs ${b.elements}`);
+    }
+    const prev = this.#uploaded.get(b.id);
+    if (prev && prev.source === data && b.role === 'captured') return prev.buffer;
+    const buffer = prev?.buffer ?? this.ctx.device.createBuffer({
+      label: b.name, size: byteSize(b.elements), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    writeHost(this.ctx.device, buffer, data, b.dtype);
+    this.#uploaded.set(b.id, { buffer, source: data });
+    return buffer;
+  }
+
+  async run(inputs: RunInputs, opts: RunOptions = {}): Promise<RunResult> {
+    const { device } = this.ctx;
+    const plan = this.plan;
+    const rounds = planRounds(plan);
+    const t0 = performance.now();
+    // where each buffer lives for this run
+    const resident = new Map<number, ResidentBuffer>();
+    const single = new Map<number, GPUBuffer>();
+    for (const b of plan.buffers) {
+      if (b.role === 'state' || b.role === 'carry') {
+        const r = inputs.resident(b);
+        if (r.ctx !== this.ctx) throw new Error(`${b.role} "${b.name}" lives on another device`);
+        resident.set(b.id, r);
+      } else if (b.role === 'xs' || b.role === 'captured') {
+        single.set(b.id, this.#uploadedBuffer(b, inputs.upload(b)));
+      } else {
+        single.set(b.id, this.#ownedBuffer(b));
+      }
+    }
+    const startCur = new Map([...resident].map(([id, r]) => [id, r.cur]));
+    const bufferAt = (id: number, side: 'cur' | 'next' | 'only', parity: number): GPUBuffer => {
+      const r = resident.get(id);
+      if (!r) return single.get(id) as GPUBuffer;
+      const b = plan.buffers[id] as PlanBuffer;
+      if (!b.pingPong) return r.current;
+      const cur = ((startCur.get(id) as number) + parity) % 2;
+      return r.buffers[side === 'next' ? 1 - cur : cur] as GPUBuffer;
+    };
+    // the round uniform: {t0, count} per round at a fixed stride
+    const stride = Math.max(UNIFORM_STRIDE, this.ctx.limits.minUniformBufferOffsetAlignment);
+    const need = rounds * stride;
+    if (!this.#uniform || this.#uniform.size < need) {
+      this.#uniform?.destroy();
+      this.#uniform = device.createBuffer({ label: 'rounds', size: need, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const words = new Uint32Array(need / 4);
+      for (let r = 0; r < rounds; r++) {
+        const first = r * plan.stepsPerRound;
+        words[(r * stride) / 4] = first;
+        words[(r * stride) / 4 + 1] = Math.min(plan.stepsPerRound, plan.steps - first);
+      }
+      device.queue.writeBuffer(this.#uniform, 0, words);
+    }
+    const uniform = this.#uniform;
+    const groups = plan.kernels.map((k, ki) => [0, 1].map((parity) => device.createBindGroup({
+      label: `${k.name}.${parity}`, layout: this.#layouts[ki] as GPUBindGroupLayout,
+      entries: [
+        { binding: 0, resource: { buffer: uniform, offset: 0, size: 8 } },
+        ...k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: bufferAt(b.buffer, b.side, parity) } })),
+      ],
+    })));
+    const dims = plan.kernels.map((k) => this.#grid(k));
+    const pings = plan.buffers.some((b) => b.pingPong);
+    for (let r0 = 0; r0 < rounds; r0 += plan.roundsPerSubmit) {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      const r1 = Math.min(rounds, r0 + plan.roundsPerSubmit);
+      for (let r = r0; r < r1; r++) {
+        const parity = pings ? r % 2 : 0;
+        plan.kernels.forEach((_, ki) => {
+          pass.setPipeline(this.#pipelines[ki] as GPUComputePipeline);
+          pass.setBindGroup(0, (groups[ki] as GPUBindGroup[])[parity] as GPUBindGroup, [r * stride]);
+          const [x, y] = dims[ki] as [number, number];
+          pass.dispatchWorkgroups(x, y);
+        });
+      }
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      if (opts.onProgress) {
+        const done = Math.min(plan.steps, r1 * plan.stepsPerRound);
+        void device.queue.onSubmittedWorkDone().then(() => opts.onProgress?.(done, plan.steps));
+      }
+    }
+    // the final value of a ping-pong buffer sits in copy (start + rounds) % 2
+    for (const [id, r] of resident) {
+      if ((plan.buffers[id] as PlanBuffer).pingPong) r.cur = ((startCur.get(id) as number) + rounds) % 2;
+    }
+    const data = await this.#readback((id) => (resident.get(id)?.current ?? single.get(id)) as GPUBuffer);
+    return { data, gpuMs: performance.now() - t0 };
+  }
+
+  async #readback(bufferOf: (id: number) => GPUBuffer): Promise<Map<number, HostData>> {
+    const { device } = this.ctx;
+    const ids = this.plan.readback;
+    const out = new Map<number, HostData>();
+    if (ids.length === 0) {
+      await device.queue.onSubmittedWorkDone();
+      return out;
+    }
+    const offsets: number[] = [];
+    let total = 0;
+    for (const id of ids) {
+      offsets.push(total);
+      total += byteSize((this.plan.buffers[id] as PlanBuffer).elements);
+    }
+    const staging = device.createBuffer({ label: 'readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder();
+    ids.forEach((id, k) => {
+      const b = this.plan.buffers[id] as PlanBuffer;
+      enc.copyBufferToBuffer(bufferOf(id), 0, staging, offsets[k] as number, byteSize(b.elements));
+    });
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    ids.forEach((id, k) => {
+      const b = this.plan.buffers[id] as PlanBuffer;
+      out.set(id, fromWords(bytes, offsets[k] as number, b.elements, b.dtype));
+    });
+    return out;
+  }
+
+  #grid(k: PlanKernel): [number, number] {
+    const groups = Math.max(1, Math.ceil(k.invocations / k.workgroupSize));
+    const maxX = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(groups, maxX);
+    return [x, Math.ceil(groups / x)];
+  }
+
+  destroy(): void {
+    for (const b of this.#owned.values()) b.destroy();
+    for (const { buffer } of this.#uploaded.values()) buffer.destroy();
+    this.#uniform?.destroy();
+    this.#owned.clear();
+    this.#uploaded.clear();
+  }
+}
+
+export { acquireDevice, doneWithDevice };

@@ -1,0 +1,4 @@
+export * from './plan.ts';
+export * from './device.ts';
+export { Executable, type RunInputs, type RunOptions, type RunResult } from './executable.ts';
+export { ResidentBuffer, type HostData } from './resident.ts';
