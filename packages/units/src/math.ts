@@ -84,6 +84,10 @@ export function clip(x: Operand, lo: Operand, hi: Operand): Quantity | Tensor {
 }
 
 /** Elementwise select; `a` and `b` must share a dimension (b is converted into a's unit). */
+export function where(cond: Tensor | Quantity | boolean, a: Quantity, b: Operand): Quantity;
+export function where(cond: Tensor | Quantity | boolean, a: Operand, b: Quantity): Quantity;
+export function where(cond: Tensor | Quantity | boolean, a: Tensor | number, b: Tensor | number): Tensor;
+export function where(cond: Tensor | Quantity | boolean, a: Operand, b: Operand): Quantity | Tensor;
 export function where(cond: Tensor | Quantity | boolean, a: Operand, b: Operand): Quantity | Tensor {
   let c: Tensor;
   if (cond instanceof Quantity) {

@@ -1,0 +1,38 @@
+/** Initializers (braintools.init): a value for a state or parameter of a given shape. */
+import { Tensor } from '@spiketrace/compiler';
+import { Quantity, isQuantity, math } from '@spiketrace/units';
+
+export interface Initializer {
+  (shape: readonly number[]): Quantity;
+}
+
+/** Every element equal to `value`. */
+export function Constant(value: Quantity | number): Initializer {
+  return (shape) => math.full(shape, value);
+}
+
+/** Something a model option accepts as an initial value: a Quantity (scalar broadcasts) or an initializer. */
+export type InitLike = Quantity | number | Initializer;
+
+export function initValue(init: InitLike, shape: readonly number[], what: string): Quantity {
+  if (typeof init === 'function') {
+    const v = init(shape);
+    if (v.shape.join() !== shape.join()) throw new RangeError(`${what}: initializer gave shape [${v.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    return v;
+  }
+  const qv = isQuantity(init) ? init : new Quantity(Tensor.scalar(init));
+  if (qv.size === 1) return math.full(shape, qv.reshape([]));
+  // an array broadcasts over the leading batch axis (braintools.init.param)
+  return new Quantity(Tensor.fromHost(broadcastHost(qv.mantissa, shape, what)), qv.unit);
+}
+
+function broadcastHost(t: Tensor, shape: readonly number[], what: string) {
+  const n = shape.reduce((a, d) => a * d, 1);
+  const src = t.data;
+  if (n % src.length !== 0 || shape.slice(shape.length - t.shape.length).join() !== t.shape.join()) {
+    throw new RangeError(`${what}: a value of shape [${t.shape.join(', ')}] does not broadcast to [${shape.join(', ')}]`);
+  }
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = src[i % src.length] as number;
+  return { dtype: 'f32' as const, shape, data };
+}

@@ -1,0 +1,76 @@
+/**
+ * brainpy.state.LIF: leaky integrate-and-fire with exponential-Euler integration.
+ *   dV/dt = (-V + V_rest + R * I) / tau
+ * Each step: spike from the stored V, reset (soft: V -= (V_th - V_reset) * spk; hard: V lands on
+ * V_reset), integrate, add delta inputs, store, return the spike of the new V.
+ */
+import type { Tensor } from '@spiketrace/compiler';
+import { HiddenState, nn } from '@spiketrace/state';
+import { Quantity, isQuantity, mA, math, mV, ms, ohm, UnitMismatchError } from '@spiketrace/units';
+import { initValue, type InitLike } from './init.ts';
+import { expEulerStep } from './integrators.ts';
+import { Neuron, type NeuronOptions } from './neuron.ts';
+import { ReluGrad } from './spike.ts';
+
+export interface LIFOptions extends NeuronOptions {
+  R?: Quantity;
+  tau?: Quantity;
+  V_th?: Quantity;
+  V_reset?: Quantity;
+  V_rest?: Quantity;
+  V_initializer?: InitLike;
+}
+
+function checkDim(owner: string, name: string, v: Quantity, like: Quantity): Quantity {
+  if (!isQuantity(v)) throw new TypeError(`${owner}: ${name} must be a Quantity (for example ${String(like)})`);
+  if (!v.unit.sameDim(like.unit)) {
+    throw new UnitMismatchError(`${owner}: ${name} is in ${v.unit.name}, expected a quantity like ${like.unit.name}`, [v.unit.name, like.unit.name]);
+  }
+  return v;
+}
+
+export class LIF extends Neuron {
+  readonly R: Quantity;
+  readonly tau: Quantity;
+  readonly V_th: Quantity;
+  readonly V_reset: Quantity;
+  readonly V_rest: Quantity;
+  readonly V_initializer: InitLike;
+  readonly V = new HiddenState<Quantity>(undefined, { name: 'V' });
+
+  constructor(inSize: number | readonly number[], opts: LIFOptions = {}) {
+    super(inSize, opts, new ReluGrad());
+    const o = this.name;
+    this.R = checkDim(o, 'R', opts.R ?? ohm(1), ohm(1));
+    this.tau = checkDim(o, 'tau', opts.tau ?? ms(5), ms(1));
+    this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(1), mV(1));
+    this.V_reset = checkDim(o, 'V_reset', opts.V_reset ?? mV(0), mV(1));
+    this.V_rest = checkDim(o, 'V_rest', opts.V_rest ?? mV(0), mV(1));
+    this.V_initializer = opts.V_initializer ?? mV(0);
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    this.V.reset(initValue(this.V_initializer, this.stateShape(opts.batchSize), `${this.name}.V`).to(this.V_rest.unit));
+  }
+
+  /** The spike of V (the stored one by default), on V scaled by (V - V_th) / (V_th - V_reset). */
+  getSpike(V: Quantity = this.V.value): Tensor {
+    const scaled = V.sub(this.V_th).div(this.V_th.sub(this.V_reset));
+    return this.spkFun.forward(math.maybeDecimal(scaled) as Tensor);
+  }
+
+  override update(x: Quantity = mA(0)): Tensor {
+    if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.mA(20))`);
+    const last = this.V.value;
+    const spk = this.getSpike(last);
+    // hard reset: the threshold is the stored V itself, so V lands on V_reset
+    const Vth = this.spkReset === 'soft' ? this.V_th : last;
+    let V = last.sub(Vth.sub(this.V_reset).mul(spk));
+    const I = this.sumCurrentInputs(x, V);
+    const drift = V.neg().add(this.V_rest).add(this.R.mul(I)).div(this.tau);
+    V = expEulerStep(V, drift, this.tau.pow(-1).neg());
+    V = this.sumDeltaInputs(V);
+    this.V.value = V;
+    return this.getSpike(V);
+  }
+}

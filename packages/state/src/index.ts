@@ -1,0 +1,10 @@
+/**
+ * brainstate in TypeScript: State containers, Modules, the environment, and transforms.
+ */
+export { State, ShortTermState, HiddenState, LongTermState, ParamState, type StateOptions } from './state.ts';
+export { StateError, EnvironmentError, TransformError } from './errors.ts';
+export type { ArrayValue } from './value.ts';
+export type { Tree } from './tree.ts';
+export * as environ from './environ.ts';
+export * as nn from './nn.ts';
+export * as transform from './transform/index.ts';

@@ -1,0 +1,278 @@
+/**
+ * The shared engine of every transform: trace a step once per signature, optimize and lower it,
+ * and run all its steps on the GPU (or on the CPU reference when asked), then write results back.
+ *  1. signature = kind + per-step operand types and units + carry types + environment + statics
+ *  2. trace (synchronously, in the caller's environment) unless cached; validate cached states
+ *  3. queue the run: runs are serialized so that each sees the States its predecessor left
+ *  4. run: upload what changed, encode every step, read back ys and written states once
+ */
+import {
+  currentTrace, interpretStep, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
+} from '@spiketrace/compiler';
+import {
+  acquireDevice, describePlan, doneWithDevice, Executable, ResidentBuffer, type GpuContext, type Plan, type PlanBuffer,
+} from '@spiketrace/runtime';
+import { isQuantity, type Unit } from '@spiketrace/units';
+import * as environ from '../environ.ts';
+import { TransformError } from '../errors.ts';
+import { State } from '../state.ts';
+import { flatten, type Tree } from '../tree.ts';
+import { describeValue, isArrayValue, mantissaOf, unitOfValue, withUnit, type ArrayValue } from '../value.ts';
+import { adoptReadback, residentFor } from './residency.ts';
+
+export type Lowering = LoweringChoice | 'interpret';
+
+export interface RunOptions {
+  /** 'auto' (default) lets the cost model choose; 'interpret' runs the CPU reference. */
+  lowering?: Lowering;
+  /** Progress from completed GPU work: steps done of steps. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface StepRequest {
+  kind: 'forLoop' | 'scan' | 'jit';
+  fn: object;
+  steps: number;
+  /** Per-step operands: with a leading steps axis (loops) or as they are (jit). */
+  perStep: readonly ArrayValue[];
+  leadingAxis: boolean;
+  carry: readonly ArrayValue[];
+  staticKey: string;
+  /** Calls the user function on traced slices and carries; returns its results as trees. */
+  body(slices: ArrayValue[], carries: ArrayValue[]): { ys: Tree; carry: readonly ArrayValue[] };
+  opts: RunOptions;
+}
+
+export interface StepResult {
+  ys: Tree;
+  carry: ArrayValue[];
+}
+
+interface Compiled {
+  graph: Graph;
+  traced: Graph;
+  slots: State[];
+  slotSig: string[];
+  captured: HostArray[];
+  rebuildYs: (leaves: readonly ArrayValue[]) => Tree;
+  yUnits: (Unit | undefined)[];
+  yShapes: (readonly number[])[];
+  carryUnits: (Unit | undefined)[];
+  plans: Map<string, Plan>;
+  executables: Map<string, Executable>;
+}
+
+export interface RunInfo {
+  kind: StepRequest['kind'];
+  lowering: Lowering;
+  steps: number;
+  kernels: number;
+  dispatches: number;
+  wallMs: number;
+  device?: string;
+  plan?: string;
+}
+
+const caches = new WeakMap<object, Map<string, Compiled>>();
+let traces = 0;
+let lastInfo: RunInfo | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** How many times any step function has been traced (caching makes this stop growing). */
+export function traceCount(): number {
+  return traces;
+}
+
+/** What the last completed run did: lowering, kernels, dispatches, wall time. */
+export function lastRun(): RunInfo | undefined {
+  return lastInfo;
+}
+
+function avalKey(v: ArrayValue, dropLeading: boolean): string {
+  const sh = dropLeading ? v.shape.slice(1) : v.shape;
+  return `${mantissaOf(v).dtype}[${sh.join(',')}]${unitOfValue(v)?.name ?? ''}`;
+}
+
+function slotSignature(s: State): string {
+  const v = s.hostValue;
+  return v === undefined ? 'uninit' : avalKey(v, false);
+}
+
+/** Trace and compile (or fetch from cache) synchronously, then queue the run. */
+export function runStep(req: StepRequest): Promise<StepResult> {
+  try {
+    if (currentTrace()) {
+      throw new TransformError(`${req.kind} inside another transform is not supported yet; call the step's body directly`);
+    }
+    for (const [i, v] of req.perStep.entries()) {
+      if (!isArrayValue(v)) throw new TransformError(`${req.kind}: operand ${i} is ${describeValue(v)}; a Quantity or Tensor is required`);
+      if (v.isTraced) throw new TransformError(`${req.kind}: operand ${i} is a traced value`);
+    }
+    const compiled = compile(req);
+    const p = queue.then(() => execute(req, compiled));
+    queue = p.catch(() => undefined);
+    return p;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function compile(req: StepRequest): Compiled {
+  const key = [
+    req.kind, req.steps, req.opts.lowering ?? 'auto',
+    req.perStep.map((v) => avalKey(v, req.leadingAxis)).join(' '),
+    req.carry.map((v) => avalKey(v, false)).join(' '),
+    req.staticKey, environ.signature(),
+  ].join('|');
+  let cache = caches.get(req.fn);
+  if (!cache) caches.set(req.fn, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit && hit.slots.every((s, i) => slotSignature(s) === hit.slotSig[i])) return hit;
+  const c = trace(req);
+  cache.set(key, c);
+  return c;
+}
+
+function trace(req: StepRequest): Compiled {
+  traces++;
+  const tr = new Trace(req.kind);
+  let ys: ArrayValue[] = [];
+  let carryOut: ArrayValue[] = [];
+  let rebuildYs: (l: readonly ArrayValue[]) => Tree = () => undefined;
+  tr.run(() => {
+    const slices = req.perStep.map((v, k) => {
+      const shape = req.leadingAxis ? v.shape.slice(1) : v.shape;
+      return withUnit(tr.input({ kind: 'xs', index: k }, { dtype: mantissaOf(v).dtype, shape }), unitOfValue(v));
+    });
+    const carries = req.carry.map((v, k) => withUnit(tr.input({ kind: 'carry', index: k }, mantissaOf(v)), unitOfValue(v)));
+    const out = req.body(slices, carries);
+    const flat = flatten(out.ys, `the ${req.kind} step function`);
+    ys = flat.leaves;
+    rebuildYs = flat.rebuild;
+    carryOut = [...out.carry];
+    carryOut.forEach((c, i) => {
+      const init = req.carry[i] as ArrayValue;
+      if (c.shape.join() !== init.shape.join() || mantissaOf(c).dtype !== mantissaOf(init).dtype ||
+        (unitOfValue(c)?.name ?? '') !== (unitOfValue(init)?.name ?? '')) {
+        throw new TransformError(`scan: carry leaf ${i} changes from ${avalKey(init, false)} to ${avalKey(c, false)} in one step`);
+      }
+    });
+  });
+  const traced = tr.toGraph(ys.map(mantissaOf), carryOut.map(mantissaOf));
+  const graph = optimize(traced);
+  const slots = tr.slots.map((s) => s.key as State);
+  return {
+    graph, traced, slots, slotSig: slots.map(slotSignature), captured: [...tr.captured], rebuildYs,
+    yUnits: ys.map(unitOfValue), yShapes: ys.map((y) => y.shape), carryUnits: carryOut.map(unitOfValue),
+    plans: new Map(), executables: new Map(),
+  };
+}
+
+function perStepData(req: StepRequest, k: number): TypedArray {
+  return mantissaOf(req.perStep[k] as ArrayValue).data;
+}
+
+async function execute(req: StepRequest, c: Compiled): Promise<StepResult> {
+  const t0 = performance.now();
+  const lowering = req.opts.lowering ?? 'auto';
+  if (lowering === 'interpret') return interpretAll(req, c, t0);
+  const ctx = await acquireDevice();
+  const carries: ResidentBuffer[] = [];
+  try {
+    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}`;
+    let plan = c.plans.get(planKey);
+    if (!plan) {
+      plan = lower(c.graph, req.steps, { lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage });
+      c.plans.set(planKey, plan);
+    }
+    const exeKey = `${planKey}@${ctx.generation}`;
+    let exe = c.executables.get(exeKey);
+    if (!exe) {
+      exe = await Executable.create(ctx, plan);
+      c.executables.set(exeKey, exe);
+    }
+    const res = await exe.run({
+      resident: (b) => {
+        if (b.role === 'state') return residentFor(c.slots[b.index] as State, b, ctx);
+        const init = req.carry[b.index] as ArrayValue;
+        const r = new ResidentBuffer(ctx, b.elements, b.dtype, `carry#${b.index}`);
+        r.write(mantissaOf(init).data, init);
+        carries[b.index] = r;
+        return r;
+      },
+      upload: (b) => (b.role === 'xs' ? perStepData(req, b.index) : (c.captured[b.index] as HostArray).data),
+    }, req.opts.onProgress ? { onProgress: req.opts.onProgress } : {});
+    const ysLeaves: ArrayValue[] = [];
+    const carryOut: ArrayValue[] = [];
+    for (const b of plan.buffers) {
+      const data = res.data.get(b.id);
+      if (!data) continue;
+      if (b.role === 'state') adoptReadback(c.slots[b.index] as State, data, ctx);
+      else if (b.role === 'ys') ysLeaves[b.index] = stacked(req, c, b.index, data, b);
+      else if (b.role === 'carry') carryOut[b.index] = withUnit(Tensor.fromHost({ dtype: b.dtype, shape: b.shape, data }), c.carryUnits[b.index]);
+    }
+    lastInfo = {
+      kind: req.kind, lowering: plan.lowering, steps: req.steps, kernels: plan.kernels.length,
+      dispatches: plan.kernels.length * Math.ceil(plan.steps / plan.stepsPerRound),
+      wallMs: performance.now() - t0, device: ctx.adapterDescription, plan: describePlan(plan),
+    };
+    return { ys: c.rebuildYs(ysLeaves), carry: carryOut };
+  } finally {
+    for (const r of carries) r?.destroy();
+    doneWithDevice();
+  }
+}
+
+function stacked(req: StepRequest, c: Compiled, k: number, data: TypedArray, b: PlanBuffer | { dtype: HostArray['dtype'] }): ArrayValue {
+  const shape = req.leadingAxis ? [req.steps, ...(c.yShapes[k] as number[])] : [...(c.yShapes[k] as number[])];
+  return withUnit(Tensor.fromHost({ dtype: b.dtype, shape, data }), c.yUnits[k]);
+}
+
+/** The CPU reference path: the interpreter over every step, same inputs and write-back. */
+function interpretAll(req: StepRequest, c: Compiled, t0: number): StepResult {
+  const g = c.graph;
+  const states = new Map<number, HostArray>(c.slots.map((s, i) => [i, mantissaOf(s.hostValue as ArrayValue).toHost()]));
+  let carries: HostArray[] = req.carry.map((v) => mantissaOf(v).toHost());
+  const slices = req.perStep.map((v) => {
+    const h = mantissaOf(v).toHost();
+    const shape = req.leadingAxis ? h.shape.slice(1) : h.shape;
+    const n = shape.reduce((a, d) => a * d, 1);
+    return (t: number): HostArray => ({ dtype: h.dtype, shape, data: h.data.subarray(t * n, (t + 1) * n) });
+  });
+  const yOuts = g.outputs.filter((o) => o.kind === 'y');
+  const ysData: TypedArray[] = [];
+  for (let t = 0; t < req.steps; t++) {
+    const r = interpretStep(g, (s) => {
+      if (s.kind === 'state') return states.get(s.index) as HostArray;
+      if (s.kind === 'carry') return carries[s.index] as HostArray;
+      if (s.kind === 'captured') return c.captured[s.index] as HostArray;
+      return (slices[s.index] as (t: number) => HostArray)(t);
+    });
+    for (const [k, v] of r.states) states.set(k, v);
+    carries = r.carries.length ? r.carries : carries;
+    r.ys.forEach((y, k) => {
+      if (!ysData[k]) ysData[k] = new (y.data.constructor as new (n: number) => TypedArray)(y.data.length * req.steps);
+      (ysData[k] as TypedArray).set(y.data, t * y.data.length);
+    });
+  }
+  for (const o of g.outputs) {
+    if (o.kind !== 'state') continue;
+    const s = c.slots[o.index] as State;
+    const cur = s.hostValue as ArrayValue;
+    const h = states.get(o.index) as HostArray;
+    s.setHostValue(withUnit(Tensor.fromHost({ dtype: h.dtype, shape: cur.shape, data: h.data }), unitOfValue(cur)));
+  }
+  const ysLeaves = yOuts.map((o) => stacked(req, c, o.index, ysData[o.index] as TypedArray, g.node(o.node)));
+  lastInfo = { kind: req.kind, lowering: 'interpret', steps: req.steps, kernels: 0, dispatches: 0, wallMs: performance.now() - t0 };
+  return {
+    ys: c.rebuildYs(ysLeaves),
+    carry: carries.map((h, i) => withUnit(Tensor.fromHost(h), c.carryUnits[i])),
+  };
+}
+
+/** The traced and optimized graphs of the last compile of `fn` (for inspection and golden tests). */
+export function graphsOf(fn: object): { traced: Graph; optimized: Graph }[] {
+  const cache = caches.get(fn);
+  return cache ? [...cache.values()].map((c) => ({ traced: c.traced, optimized: c.graph })) : [];
+}
+
