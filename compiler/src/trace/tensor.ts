@@ -97,8 +97,15 @@ export class Tensor implements Aval {
   toString(): string {
     if (this.#trace) return `Traced<${this.dtype}${shapeStr(this.shape)}>`;
     const d = this.toHost().data;
-    const body = d.length <= 8 ? Array.from(d).map(fmt).join(', ') : `${Array.from(d.slice(0, 6)).map(fmt).join(', ')}, ...`;
-    return this.shape.length === 0 ? fmt(d[0] as number) : `[${body}]`;
+    if (this.shape.length === 0) return fmt(d[0] as number);
+    const nest = (dim: number, off: number): string => {
+      const n = this.shape[dim] as number;
+      const inner = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      const idx = n > 8 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+      const parts = idx.map((i) => (i < 0 ? '...' : dim === this.shape.length - 1 ? fmt(d[off + i] as number) : nest(dim + 1, off + i * inner)));
+      return `[${parts.join(dim === this.shape.length - 1 ? ', ' : ', ')}]`;
+    };
+    return nest(0, 0);
   }
 }
 
