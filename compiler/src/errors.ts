@@ -23,7 +23,12 @@ const LIB_FRAME = /[/\\](compiler|runtime|kernels)[/\\]src[/\\]|[/\\]packages[/\
 
 /** The first stack frame outside Spiketrace's own sources: "file:line:col" of the user's model. */
 export function userFrame(): string | undefined {
-  const stack = new Error().stack?.split('\n').slice(1) ?? [];
+  return userFrameOf(new Error());
+}
+
+/** The first frame of `err`'s stack that lies in the user's code (not in Spiketrace or Node). */
+export function userFrameOf(err: unknown): string | undefined {
+  const stack = (err instanceof Error ? err.stack : undefined)?.split('\n').slice(1) ?? [];
   for (const line of stack) {
     if (LIB_FRAME.test(line)) continue;
     const m = /\(?((?:file:\/\/)?[^()\s]+:\d+:\d+)\)?\s*$/.exec(line);

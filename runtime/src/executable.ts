@@ -57,16 +57,23 @@ export class Executable {
       layouts.push(layout);
       const module = device.createShaderModule({ label: k.name, code: k.wgsl });
       device.pushErrorScope('validation');
-      const pipeline = await device.createComputePipelineAsync({
-        label: k.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: 'main' },
-      }).catch(async (e: unknown) => {
+      let pipeline: GPUComputePipeline | undefined;
+      let failure: unknown;
+      try {
+        pipeline = await device.createComputePipelineAsync({
+          label: k.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+          compute: { module, entryPoint: 'main' },
+        });
+      } catch (e) {
+        failure = e;
+      }
+      // always pop the scope, so a failure here never leaks into the next kernel's checks
+      const err = await device.popErrorScope();
+      if (failure || err || !pipeline) {
         const info = await module.getCompilationInfo();
         const msgs = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
-        throw new Error(`kernel ${k.name} failed to compile: ${(e as Error).message}\n${msgs}\n${k.wgsl}`);
-      });
-      const err = await device.popErrorScope();
-      if (err) throw new Error(`kernel ${k.name}: ${err.message}\n${k.wgsl}`);
+        throw new Error(`kernel ${k.name} failed to compile: ${(failure as Error | undefined)?.message ?? err?.message ?? ''}\n${msgs}\n${k.wgsl}`);
+      }
       return pipeline;
     }));
     // layouts were pushed in completion order of the map callbacks' synchronous part: same order

@@ -13,7 +13,7 @@ import type { Node } from '../ir/node.ts';
 import type { InputSource, ReduceOp } from '../ir/ops.ts';
 import { REDUCE_OPS } from '../ir/ops.ts';
 import { sizeOf, stridesOf, shapeEq, type Shape } from '../ir/shape.ts';
-import { WGSL_HELPERS, wgslLiteral } from '../primitives/elementwise.ts';
+import { WGSL_HELPERS } from '../primitives/elementwise.ts';
 import { REDUCERS } from '../primitives/reduce.ts';
 import { prim } from '../primitives/index.ts';
 import type { ElementwiseKernelSpec, GlobalKernelSpec, KernelSpec } from '../passes/fuse-elementwise.ts';
@@ -209,13 +209,10 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
       return terms.length ? terms.join(' + ') : '0u';
     };
     const count = rdims.reduce((a, k) => a * (s.shape[k] as number), 1);
-    const identity = n.dtype === 'f32' ? wgslLiteral(red.identity, 'f32')
-      : n.op === 'sum' ? wgslLiteral(0, n.dtype)
-      : n.op === 'rmax' ? (n.dtype === 'i32' ? 'i32(-2147483647 - 1)' : '0u')
-      : (n.dtype === 'i32' ? 'i32(2147483647)' : '4294967295u');
+    // start from the first element: no identity literal (WGSL cannot write -inf as a constant)
     body.push(`let base = ${offsetOf(kept, 'i')};`);
-    body.push(`var acc: ${wgslType(n.dtype)} = ${identity};`);
-    body.push(`for (var r = 0u; r < ${count}u; r++) {`);
+    body.push(`var acc: ${wgslType(n.dtype)} = ${load('base')};`);
+    body.push(`for (var r = 1u; r < ${count}u; r++) {`);
     body.push(`  acc = ${red.wgsl('acc', load(`base + ${offsetOf(rdims, 'r')}`))};`);
     body.push('}');
     body.push(`${out}[i] = ${storeValue('acc', n.dtype)};`);

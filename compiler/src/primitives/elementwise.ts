@@ -63,6 +63,7 @@ export const WGSL_HELPERS: Record<string, string> = {
   if (abs(x) < 1e-4) { return x * (1.0 - x * (0.5 - x / 3.0)); }
   return log(1.0 + x);
 }`,
+  st_bits: `fn st_bits(b: u32) -> f32 { var v = b; return bitcast<f32>(v); }`,
   st_round: `fn st_round(x: f32) -> f32 { return select(ceil(x - 0.5), floor(x + 0.5), x >= 0.0); }`,
   st_fmod: `fn st_fmod(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }`,
 };
@@ -253,9 +254,10 @@ export function wgslLiteral(v: number, dtype: DType): string {
     case 'u32': return `${v >>> 0}u`;
     case 'f32': {
       const x = Math.fround(v);
-      if (Number.isNaN(x)) return 'bitcast<f32>(0x7fc00000u)';
-      if (x === Infinity) return 'bitcast<f32>(0x7f800000u)';
-      if (x === -Infinity) return 'bitcast<f32>(0xff800000u)';
+      // NOTE: WGSL const-evaluation rejects non-finite values, so they are made at run time
+      if (Number.isNaN(x)) return 'st_bits(0x7fc00000u)';
+      if (x === Infinity) return 'st_bits(0x7f800000u)';
+      if (x === -Infinity) return 'st_bits(0xff800000u)';
       // 9 significant digits round-trip any float32
       let s = Number.isInteger(x) && Math.abs(x) < 1e9 ? x.toFixed(1) : x.toPrecision(9);
       if (!/[.e]/.test(s)) s += '.0';

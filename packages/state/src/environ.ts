@@ -33,8 +33,26 @@ export function context<R>(values: Record<string, EnvValue>, fn: () => R): R {
 
 const MISSING = Symbol('missing');
 
+/** Keys read while a transform traces: its cache keys on exactly these. */
+let readLog: Set<string> | undefined;
+
+/** Run fn recording which environment keys it reads. */
+export function recordingReads<R>(fn: () => R): { result: R; keys: string[] } {
+  const prev = readLog;
+  const log = new Set<string>();
+  readLog = log;
+  try {
+    const result = fn();
+    return { result, keys: [...log].sort() };
+  } finally {
+    readLog = prev;
+    if (prev) for (const k of log) prev.add(k);
+  }
+}
+
 /** The innermost value of `key`, else its global value, else `fallback`; throws when none exists. */
 export function get<T = EnvValue>(key: string, fallback: T | typeof MISSING = MISSING): T {
+  readLog?.add(key);
   const st = stacks.get(key);
   if (st && st.length) return st[st.length - 1] as T;
   if (globals.has(key)) return globals.get(key) as T;
@@ -68,11 +86,10 @@ export function all(): Record<string, EnvValue> {
  * A string naming the environment's static values (for trace caches): concrete arrays by
  * content and unit; traced values only by kind (their contents vary per step).
  */
-export function signature(): string {
+export function signature(keys?: readonly string[]): string {
+  const env = all();
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(all()).sort(([a], [b]) => a.localeCompare(b))) {
-    parts.push(`${k}=${describeStatic(v)}`);
-  }
+  for (const k of keys ?? Object.keys(env).sort()) parts.push(`${k}=${k in env ? describeStatic(env[k]) : '<missing>'}`);
   return parts.join(';');
 }
 

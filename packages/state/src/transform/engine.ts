@@ -7,7 +7,7 @@
  *  4. run: upload what changed, encode every step, read back ys and written states once
  */
 import {
-  currentTrace, interpretStep, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
+  currentTrace, interpretStep, userFrameOf, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
 } from '@spiketrace/compiler';
 import {
   acquireDevice, describePlan, doneWithDevice, Executable, ResidentBuffer, type GpuContext, type Plan, type PlanBuffer,
@@ -49,6 +49,9 @@ export interface StepResult {
 }
 
 interface Compiled {
+  /** Environment keys the trace read, and their values then. */
+  envKeys: string[];
+  envSig: string;
   graph: Graph;
   traced: Graph;
   slots: State[];
@@ -73,7 +76,7 @@ export interface RunInfo {
   plan?: string;
 }
 
-const caches = new WeakMap<object, Map<string, Compiled>>();
+const caches = new WeakMap<object, Map<string, Compiled[]>>();
 let traces = 0;
 let lastInfo: RunInfo | undefined;
 let queue: Promise<unknown> = Promise.resolve();
@@ -122,14 +125,16 @@ function compile(req: StepRequest): Compiled {
     req.kind, req.steps, req.opts.lowering ?? 'auto',
     req.perStep.map((v) => avalKey(v, req.leadingAxis)).join(' '),
     req.carry.map((v) => avalKey(v, false)).join(' '),
-    req.staticKey, environ.signature(),
+    req.staticKey,
   ].join('|');
   let cache = caches.get(req.fn);
   if (!cache) caches.set(req.fn, (cache = new Map()));
-  const hit = cache.get(key);
-  if (hit && hit.slots.every((s, i) => slotSignature(s) === hit.slotSig[i])) return hit;
+  const entries = cache.get(key) ?? [];
+  // a hit needs the same values for the environment keys the trace read, and States of the same type
+  const hit = entries.find((c) => c.envSig === environ.signature(c.envKeys) && c.slots.every((s, i) => slotSignature(s) === c.slotSig[i]));
+  if (hit) return hit;
   const c = trace(req);
-  cache.set(key, c);
+  cache.set(key, [...entries.filter((e) => e.envSig !== c.envSig), c].slice(-8));
   return c;
 }
 
@@ -139,7 +144,35 @@ function trace(req: StepRequest): Compiled {
   let ys: ArrayValue[] = [];
   let carryOut: ArrayValue[] = [];
   let rebuildYs: (l: readonly ArrayValue[]) => Tree = () => undefined;
-  tr.run(() => {
+  let envKeys: string[] = [];
+  try {
+    envKeys = environ.recordingReads(() => tr.run(() => traceBody(tr, req, (y, c, r) => { ys = y; carryOut = c; rebuildYs = r; }))).keys;
+  } catch (e) {
+    throw locate(e, req.kind);
+  }
+  const traced = tr.toGraph(ys.map(mantissaOf), carryOut.map(mantissaOf));
+  const graph = optimize(traced);
+  const slots = tr.slots.map((s) => s.key as State);
+  return {
+    envKeys, envSig: environ.signature(envKeys), graph, traced, slots, slotSig: slots.map(slotSignature), captured: [...tr.captured], rebuildYs,
+    yUnits: ys.map(unitOfValue), yShapes: ys.map((y) => y.shape), carryUnits: carryOut.map(unitOfValue),
+    plans: new Map(), executables: new Map(),
+  };
+}
+
+/** Point a trace-time error at the line of the user's model that raised it. */
+function locate(e: unknown, kind: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const at = userFrameOf(e);
+  if (at && !e.message.includes(' (in the ')) e.message += ` (in the ${kind} step, at ${at})`;
+  return e;
+}
+
+function traceBody(
+  tr: Trace, req: StepRequest,
+  done: (ys: ArrayValue[], carry: ArrayValue[], rebuild: (l: readonly ArrayValue[]) => Tree) => void,
+): void {
+  {
     const slices = req.perStep.map((v, k) => {
       const shape = req.leadingAxis ? v.shape.slice(1) : v.shape;
       return withUnit(tr.input({ kind: 'xs', index: k }, { dtype: mantissaOf(v).dtype, shape }), unitOfValue(v));
@@ -147,9 +180,7 @@ function trace(req: StepRequest): Compiled {
     const carries = req.carry.map((v, k) => withUnit(tr.input({ kind: 'carry', index: k }, mantissaOf(v)), unitOfValue(v)));
     const out = req.body(slices, carries);
     const flat = flatten(out.ys, `the ${req.kind} step function`);
-    ys = flat.leaves;
-    rebuildYs = flat.rebuild;
-    carryOut = [...out.carry];
+    const carryOut = [...out.carry];
     carryOut.forEach((c, i) => {
       const init = req.carry[i] as ArrayValue;
       if (c.shape.join() !== init.shape.join() || mantissaOf(c).dtype !== mantissaOf(init).dtype ||
@@ -157,15 +188,8 @@ function trace(req: StepRequest): Compiled {
         throw new TransformError(`scan: carry leaf ${i} changes from ${avalKey(init, false)} to ${avalKey(c, false)} in one step`);
       }
     });
-  });
-  const traced = tr.toGraph(ys.map(mantissaOf), carryOut.map(mantissaOf));
-  const graph = optimize(traced);
-  const slots = tr.slots.map((s) => s.key as State);
-  return {
-    graph, traced, slots, slotSig: slots.map(slotSignature), captured: [...tr.captured], rebuildYs,
-    yUnits: ys.map(unitOfValue), yShapes: ys.map((y) => y.shape), carryUnits: carryOut.map(unitOfValue),
-    plans: new Map(), executables: new Map(),
-  };
+    done(flat.leaves, carryOut, flat.rebuild);
+  }
 }
 
 function perStepData(req: StepRequest, k: number): TypedArray {
@@ -273,6 +297,6 @@ function interpretAll(req: StepRequest, c: Compiled, t0: number): StepResult {
 /** The traced and optimized graphs of the last compile of `fn` (for inspection and golden tests). */
 export function graphsOf(fn: object): { traced: Graph; optimized: Graph }[] {
   const cache = caches.get(fn);
-  return cache ? [...cache.values()].map((c) => ({ traced: c.traced, optimized: c.graph })) : [];
+  return cache ? [...cache.values()].flat().map((c) => ({ traced: c.traced, optimized: c.graph })) : [];
 }
 

@@ -14,7 +14,7 @@ export interface Jitted<A extends unknown[], R> {
   readonly fn: (...args: A) => R;
 }
 
-export function jit<A extends unknown[], R extends Tree>(fn: (...args: A) => R, opts: RunOptions = {}): Jitted<A, R> {
+export function jit<A extends unknown[], R extends Tree | void>(fn: (...args: A) => R, opts: RunOptions = {}): Jitted<A, R> {
   const call = (...args: A): Promise<R> => {
     if (currentTrace()) return Promise.resolve(fn(...args));
     const arrays: ArrayValue[] = [];
@@ -28,7 +28,7 @@ export function jit<A extends unknown[], R extends Tree>(fn: (...args: A) => R, 
       body: (slices) => {
         let k = 0;
         const traced = args.map((a) => (isArrayValue(a) ? slices[k++] : a)) as A;
-        return { ys: fn(...traced), carry: [] };
+        return { ys: fn(...traced) as Tree, carry: [] };
       },
     }).then((r) => r.ys as R);
   };

@@ -41,7 +41,7 @@ function stepsOf(what: string, xs: readonly ArrayValue[], length: number | undef
  * const vs = await environ.context({ dt: u.ms(0.1) }, () =>
  *   transform.forLoop((t) => environ.context({ t }, () => { neuron.call(I); return neuron.V.value; }), times));
  */
-export function forLoop<R extends Tree>(fn: (...xs: ArrayValue[]) => R, ...xsAndOpts: (ArrayValue | LoopOptions)[]): Promise<R> {
+export function forLoop<R extends Tree | void>(fn: (...xs: never[]) => R, ...xsAndOpts: (ArrayValue | LoopOptions)[]): Promise<R> {
   const last = xsAndOpts[xsAndOpts.length - 1];
   const opts: LoopOptions = isOptions(last) ? last : {};
   const xs = (isOptions(last) ? xsAndOpts.slice(0, -1) : xsAndOpts) as ArrayValue[];
@@ -52,7 +52,7 @@ export function forLoop<R extends Tree>(fn: (...xs: ArrayValue[]) => R, ...xsAnd
     const steps = stepsOf('forLoop', xs, opts.length);
     return runStep({
       kind: 'forLoop', fn, steps, perStep: xs, leadingAxis: true, carry: [], staticKey: '', opts,
-      body: (slices) => ({ ys: fn(...slices), carry: [] }),
+      body: (slices) => ({ ys: (fn as (...xs: ArrayValue[]) => R)(...slices) as Tree, carry: [] }),
     }).then((r) => r.ys as R);
   } catch (e) {
     return Promise.reject(e);
