@@ -2,10 +2,10 @@
  * Elementwise primitives: each row holds the scalar reference (float32 via the output typed array),
  * the WGSL template, and the dtype rule. Broadcasting is NumPy's, handled once in `mapBroadcast`.
  */
-import { allocArray, type DType } from '../ir/dtype.ts';
+import { allocArray, type DType, type TypedArray } from '../ir/dtype.ts';
 import type { Aval } from '../ir/node.ts';
 import type { BinaryOp, CompareOp, UnaryOp } from '../ir/ops.ts';
-import { broadcastStrides, shapeStr, sizeOf, tryBroadcast, type Shape } from '../ir/shape.ts';
+import { broadcastStrides, shapeEq, shapeStr, sizeOf, tryBroadcast, type Shape } from '../ir/shape.ts';
 import type { HostArray, Primitive } from './types.ts';
 
 const f32 = Math.fround;
@@ -14,6 +14,16 @@ const f32 = Math.fround;
 export function mapBroadcast(srcs: readonly HostArray[], out: Aval, f: (...x: number[]) => number): HostArray {
   const n = sizeOf(out.shape);
   const data = allocArray(out.dtype, n);
+  // fast path: every operand is full-size or a single element (stride 1 or 0): no index math
+  if (srcs.length <= 3 && srcs.every((s) => s.data.length === 1 || shapeEq(s.shape, out.shape))) {
+    const [a, b, c] = srcs.map((s) => s.data) as [TypedArray, TypedArray, TypedArray];
+    const [sa, sb, sc] = srcs.map((s) => (s.data.length === 1 ? 0 : 1)) as [number, number, number];
+    const g = f as (x: number, y?: number, z?: number) => number;
+    if (srcs.length === 1) for (let i = 0; i < n; i++) data[i] = g(a[i * sa] as number);
+    else if (srcs.length === 2) for (let i = 0; i < n; i++) data[i] = g(a[i * sa] as number, b[i * sb] as number);
+    else for (let i = 0; i < n; i++) data[i] = g(a[i * sa] as number, b[i * sb] as number, c[i * sc] as number);
+    return { dtype: out.dtype, shape: out.shape, data };
+  }
   const rank = out.shape.length;
   const strides = srcs.map((s) => broadcastStrides(s.shape, out.shape));
   const idx = new Array<number>(rank).fill(0);
