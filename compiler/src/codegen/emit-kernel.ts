@@ -13,7 +13,7 @@ import type { Node } from '../ir/node.ts';
 import type { InputSource, ReduceOp } from '../ir/ops.ts';
 import { REDUCE_OPS } from '../ir/ops.ts';
 import { sizeOf, stridesOf, shapeEq, type Shape } from '../ir/shape.ts';
-import { WGSL_HELPERS } from '../primitives/elementwise.ts';
+import { WGSL_HELPER_DEPS, WGSL_HELPERS } from '../primitives/elementwise.ts';
 import { REDUCERS } from '../primitives/reduce.ts';
 import { prim } from '../primitives/index.ts';
 import type { ElementwiseKernelSpec, GlobalKernelSpec, KernelSpec } from '../passes/fuse-elementwise.ts';
@@ -143,7 +143,11 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
     const p = prim(n.op);
     const args = n.src.map((s) => expr.get(s) as string);
     const e = p.emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
-    for (const h of Object.keys(WGSL_HELPERS)) if (e.includes(`${h}(`)) helpers.add(h);
+    for (const h of Object.keys(WGSL_HELPERS)) {
+      if (!e.includes(`${h}(`)) continue;
+      helpers.add(h);
+      for (const d of WGSL_HELPER_DEPS[h] ?? []) helpers.add(d);
+    }
     if (n.op === 'const') {
       expr.set(id, e);
     } else {
@@ -166,7 +170,9 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
       body.push(guard(`${bind.name(b, 'only', 'read_write')}[${stepOffset(b)}${indexExpr(n.shape, iter)}] = ${storeValue(v, n.dtype)};`));
     } else if (fused) {
       const r = register(b);
-      late.push(`${r} = ${v};`);
+      // stage every new value before assigning any register: a step may swap two States
+      body.push(`let n${b.id} = ${v};`);
+      late.push(`${r} = n${b.id};`);
       post.push(guard(`${bind.name(b, 'next', 'read_write')}[${indexExpr(b.shape, iter)}] = ${storeValue(r, b.dtype)};`));
     } else {
       body.push(guard(`${bind.name(b, 'next', 'read_write')}[${indexExpr(b.shape, iter)}] = ${storeValue(v, n.dtype)};`));

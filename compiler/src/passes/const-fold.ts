@@ -7,7 +7,11 @@
  */
 import { compact, type Graph } from '../ir/graph.ts';
 import type { Node } from '../ir/node.ts';
-import { shapeEq, tryBroadcast } from '../ir/shape.ts';
+import { GLOBAL } from '../ir/ops.ts';
+import { shapeEq, sizeOf, tryBroadcast } from '../ir/shape.ts';
+
+/** Largest literal array a global op is folded over at compile time. */
+const FOLD_LIMIT = 1 << 20;
 import { prim } from '../primitives/index.ts';
 import type { HostArray } from '../primitives/types.ts';
 import type { Pass } from './pass.ts';
@@ -37,13 +41,21 @@ export const constFold: Pass = {
       const lits = n.src.map(litOf);
       // 1. all-literal operands
       if (lits.every((v) => v !== undefined)) {
-        const srcs: HostArray[] = n.src.map((s) => {
-          const c = byId.get(s) as Node<'const'>;
-          return prim('const').evalCpu([], c.arg, { dtype: c.dtype, shape: [] });
-        });
-        const r = prim(n.op).evalCpu(srcs, n.arg as never, { dtype: n.dtype, shape: [] });
-        emit({ id: n.id, op: 'const', src: [], dtype: n.dtype, shape: n.shape, arg: { value: r.data[0] as number } } as Node);
-        continue;
+        // elementwise ops of literals evaluate on one element; global ops need the real shapes
+        const global = GLOBAL.has(n.op);
+        const folded = global && n.src.some((s) => sizeOf((byId.get(s) as Node).shape) > FOLD_LIMIT) ? undefined : (() => {
+          const srcs: HostArray[] = n.src.map((s) => {
+            const c = byId.get(s) as Node<'const'>;
+            return prim('const').evalCpu([], c.arg, { dtype: c.dtype, shape: global ? c.shape : [] });
+          });
+          const r = prim(n.op).evalCpu(srcs, n.arg as never, { dtype: n.dtype, shape: global ? n.shape : [] });
+          const v = r.data[0] as number;
+          return r.data.every((x) => Object.is(x, v)) ? v : undefined;
+        })();
+        if (folded !== undefined) {
+          emit({ id: n.id, op: 'const', src: [], dtype: n.dtype, shape: n.shape, arg: { value: folded } } as Node);
+          continue;
+        }
       }
       // 2. identities
       const [a, b] = n.src as [number, number];
@@ -71,7 +83,13 @@ export const constFold: Pass = {
               const c1Node = byId.get(inner.src[k] as number) as Node;
               const y = inner.src[1 - k] as number;
               const cShape = tryBroadcast(c1Node.shape, (byId.get(n.src[outer] as number) as Node).shape) as number[];
-              const c = emit({ id: fresh++, op: 'const', src: [], dtype: 'f32', shape: cShape, arg: { value: Math.fround((il[k] as number) * c2) } } as Node);
+              const value = Math.fround((il[k] as number) * c2);
+              const yNode = byId.get(y) as Node;
+              if (value === 1 && yNode.dtype === n.dtype && shapeEq(yNode.shape, n.shape)) {
+                repl.set(n.id, y);
+                continue;
+              }
+              const c = emit({ id: fresh++, op: 'const', src: [], dtype: 'f32', shape: cShape, arg: { value } } as Node);
               emit({ ...n, src: [y, c.id] });
               continue;
             }

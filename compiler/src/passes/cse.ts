@@ -16,7 +16,7 @@ export const cse: Pass = {
     const kept: Node[] = [];
     for (const n of g.nodes) {
       const src = n.src.map((s) => repl.get(s) ?? s);
-      const key = `${n.op}|${JSON.stringify(n.arg)}|${n.dtype}|${n.shape.join(',')}|${src.join(',')}`;
+      const key = `${n.op}|${argKey(n.arg)}|${n.dtype}|${n.shape.join(',')}|${src.join(',')}`;
       const prev = IMPURE.has(n.op) ? undefined : seen.get(key);
       if (prev !== undefined) {
         repl.set(n.id, prev);
@@ -29,3 +29,9 @@ export const cse: Pass = {
     return compact(g, kept, outputs);
   },
 };
+
+/** A key for an op's arg that keeps what JSON loses: NaN, the infinities, and -0. */
+function argKey(arg: unknown): string {
+  return JSON.stringify(arg, (_k, v: unknown) =>
+    typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `#num:${Object.is(v, -0) ? '-0' : String(v)}` : v);
+}

@@ -65,7 +65,11 @@ export function fuseElementwise(g: Graph, phases: Phases): FusedStep {
   for (let p = 0; p < phases.count; p++) {
     for (const n of g.nodes) if (GLOBAL.has(n.op) && phaseOf[n.id] === p) kernels.push({ kind: 'global', phase: p, node: n.id });
     // 3. group by iteration shape
-    const rs = [...(roots[p] ?? [])].sort((a, b) => sizeOf(g.node(b.node).shape) - sizeOf(g.node(a.node).shape) || a.node - b.node);
+    // largest first; among equal sizes the higher rank first, so [] joins a [1] group
+    const rs = [...(roots[p] ?? [])].sort((a, b) => {
+      const sa = g.node(a.node).shape, sb = g.node(b.node).shape;
+      return sizeOf(sb) - sizeOf(sa) || sb.length - sa.length || a.node - b.node;
+    });
     const groups: { shape: Shape; stores: { node: number; target: StoreTarget }[] }[] = [];
     for (const r of rs) {
       const sh = g.node(r.node).shape;

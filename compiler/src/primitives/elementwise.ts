@@ -59,23 +59,48 @@ export function exprelRef(z: number): number {
 }
 
 // The WGSL prelude functions a kernel may need; the emitter includes only the ones used.
+// The WGSL prelude functions a kernel may need; the emitter includes only the ones used.
+// NOTE: exp(x) - 1 and log(1 + x) in f32 lose digits for small |x| (relative error ~2^-24/|x|),
+// so expm1, exprel and log1p use series below 0.3 (terms to x^9: truncation < 1e-11 relative)
+// and the direct form above, where the cancellation costs at most a few ulp.
 export const WGSL_HELPERS: Record<string, string> = {
   st_expm1: `fn st_expm1(x: f32) -> f32 {
-  // exp(x) - 1 loses all digits near 0; use the series there.
-  if (abs(x) < 1e-3) { return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0)))); }
+  if (abs(x) < 0.3) { return x * st_exprel_series(x); }
   return exp(x) - 1.0;
 }`,
   st_exprel: `fn st_exprel(z: f32) -> f32 {
-  if (abs(z) < 1e-3) { return 1.0 + z / 2.0 * (1.0 + z / 3.0 * (1.0 + z / 4.0 * (1.0 + z / 5.0))); }
+  if (abs(z) < 0.3) { return st_exprel_series(z); }
   return (exp(z) - 1.0) / z;
 }`,
+  st_exprel_series: `fn st_exprel_series(z: f32) -> f32 {
+  // 1 + z/2! + z^2/3! + ... + z^8/9!
+  return 1.0 + z * (1.0 / 2.0 + z * (1.0 / 6.0 + z * (1.0 / 24.0 + z * (1.0 / 120.0 + z * (1.0 / 720.0
+    + z * (1.0 / 5040.0 + z * (1.0 / 40320.0 + z * (1.0 / 362880.0))))))));
+}`,
   st_log1p: `fn st_log1p(x: f32) -> f32 {
-  if (abs(x) < 1e-4) { return x * (1.0 - x * (0.5 - x / 3.0)); }
+  if (abs(x) < 0.3) {
+    // log(1 + x) = 2 atanh(s), s = x / (2 + x), |s| < 0.18
+    let s = x / (2.0 + x);
+    let s2 = s * s;
+    return 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0))))));
+  }
   return log(1.0 + x);
 }`,
   st_bits: `fn st_bits(b: u32) -> f32 { var v = b; return bitcast<f32>(v); }`,
-  st_round: `fn st_round(x: f32) -> f32 { return select(ceil(x - 0.5), floor(x + 0.5), x >= 0.0); }`,
+  // round half away from zero; floor(x + 0.5) would round 0.49999997 up in f32
+  st_round: `fn st_round(x: f32) -> f32 {
+  let a = abs(x);
+  let f = floor(a);
+  let r = select(f, f + 1.0, a - f >= 0.5);
+  return select(-r, r, x >= 0.0);
+}`,
   st_fmod: `fn st_fmod(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }`,
+};
+
+/** Helpers that other helpers call. */
+export const WGSL_HELPER_DEPS: Record<string, string[]> = {
+  st_expm1: ['st_exprel_series'],
+  st_exprel: ['st_exprel_series'],
 };
 
 interface UnaryDef {
@@ -101,7 +126,7 @@ const U: Record<UnaryOp, UnaryDef> = {
   sigmoid: { domain: 'float', ref: (x) => 1 / (1 + Math.exp(-x)), wgsl: (x) => `(1.0 / (1.0 + exp(-${x})))` },
   floor: { domain: 'float', ref: Math.floor, wgsl: (x) => `floor(${x})` },
   ceil: { domain: 'float', ref: Math.ceil, wgsl: (x) => `ceil(${x})` },
-  round: { domain: 'float', ref: (x) => (x >= 0 ? Math.floor(x + 0.5) : Math.ceil(x - 0.5)), wgsl: (x) => `st_round(${x})` },
+  round: { domain: 'float', ref: (x) => Math.sign(x) * Math.floor(Math.abs(x) + 0.5), wgsl: (x) => `st_round(${x})` },
   sign: { domain: 'same', ref: Math.sign, wgsl: (x) => `sign(${x})` },
   not: { domain: 'bool', ref: (x) => (x ? 0 : 1), wgsl: (x) => `(!${x})` },
 };
@@ -194,6 +219,7 @@ function compare(op: CompareOp): Primitive<CompareOp> {
     infer([a, b]) {
       const x = a as Aval, y = b as Aval;
       if (x.dtype !== y.dtype) throw new Error(`${op}: dtypes ${x.dtype} and ${y.dtype} differ`);
+      if (x.dtype === 'bool' && op !== 'eq' && op !== 'ne') throw new Error(`${op} needs numeric operands, got bool (cast first)`);
       return { dtype: 'bool', shape: broadcastOrThrow(op, [x.shape, y.shape]) };
     },
     evalCpu(srcs, _arg, out) {
@@ -229,8 +255,10 @@ export const cast: Primitive<'cast'> = {
   },
   evalCpu(srcs, arg, out) {
     const from = (srcs[0] as HostArray).dtype;
+    // float -> integer truncates and clamps to the target's range, as WGSL does
     const f = arg.to === 'bool' ? (x: number) => (x !== 0 ? 1 : 0)
-      : from === 'f32' && arg.to !== 'f32' ? (x: number) => Math.trunc(x)
+      : from === 'f32' && arg.to === 'i32' ? (x: number) => (Number.isNaN(x) ? 0 : Math.min(2147483647, Math.max(-2147483648, Math.trunc(x))))
+      : from === 'f32' && arg.to === 'u32' ? (x: number) => (Number.isNaN(x) ? 0 : Math.min(4294967295, Math.max(0, Math.trunc(x))))
       : (x: number) => x;
     return mapBroadcast(srcs, out, f);
   },

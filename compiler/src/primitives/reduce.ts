@@ -43,7 +43,11 @@ function reduce(op: ReduceOp): Primitive<ReduceOp> {
       const src = x as HostArray;
       const axes = new Set(normAxes(arg.axes, src.shape.length));
       const data = allocArray(out.dtype, sizeOf(out.shape));
-      data.fill(d.identity);
+      const identity = out.dtype === 'f32' ? d.identity : op === 'sum' ? 0
+        : op === 'rmax' ? (out.dtype === 'i32' ? -2147483648 : 0) : (out.dtype === 'i32' ? 2147483647 : 4294967295);
+      data.fill(identity);
+      // integer sums wrap like WGSL's; float sums round to f32 at every addition
+      const combine = op !== 'sum' || out.dtype === 'f32' ? d.combine : (a: number, x: number) => a + x;
       // output strides laid over the input's dims (0 on reduced axes)
       const kept = reduceShape(src.shape, [...axes], true);
       const ost = stridesOf(kept).map((s, i) => (axes.has(i) ? 0 : s));
@@ -53,7 +57,7 @@ function reduce(op: ReduceOp): Primitive<ReduceOp> {
       for (let i = 0; i < n; i++) {
         let o = 0;
         for (let k = 0; k < rank; k++) o += (idx[k] as number) * (ost[k] as number);
-        data[o] = d.combine(data[o] as number, src.data[i] as number);
+        data[o] = combine(data[o] as number, src.data[i] as number);
         for (let k = rank - 1; k >= 0; k--) {
           idx[k] = (idx[k] as number) + 1;
           if ((idx[k] as number) < (src.shape[k] as number)) break;

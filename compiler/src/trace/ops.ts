@@ -50,7 +50,8 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = promote(a, b);
+  let [x, y] = promote(a, b);
+  if (x.dtype === 'bool' && op !== 'eq' && op !== 'ne') [x, y] = [cast(x, 'f32'), cast(y, 'f32')];
   return bind(op, [x, y], null);
 }
 

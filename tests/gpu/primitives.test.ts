@@ -1,0 +1,360 @@
+/**
+ * Every primitive's WGSL against its CPU reference (evalCpu through the interpreter), on seeded
+ * random non-zero inputs of many shapes: scalars, [1], sizes that are not multiples of the
+ * 64-wide workgroup, 2-D and 3-D shapes, and broadcasting pairs. Many single-op checks share one
+ * traced graph per shape family (see helpers/batch.ts), so a handful of pipelines covers them all.
+ *
+ * Tolerances (|gpu - ref| <= atol + rtol * |ref|, ref = the float32-rounded f64 result):
+ *
+ *   op                                   rtol     atol    why
+ *   ---------------------------------------------------------------------------------------------
+ *   add sub mul max min neg abs sign      0        0      IEEE correctly rounded in WGSL and in
+ *   floor ceil round (on grid values),                    the reference (f64 then rounded to f32)
+ *   compare, where, cast, not and or,
+ *   all i32 ops, reshape, rmax rmin
+ *   div                                   3e-7     0      WGSL: 2.5 ulp
+ *   sqrt rsqrt                            6e-7     0      WGSL: inverseSqrt 2 ulp, sqrt inherited
+ *   mod (f32, a - b*trunc(a/b))           0        4e-6   |a| <= 4: a few ulp of |a| (cancellation)
+ *   exp                                   2e-6     0      WGSL: 3 + 2|x| ulp, |x| <= 4 -> 11 ulp
+ *   log                                   4e-7     5e-7   WGSL: 3 ulp, 2^-21 abs on [0.5, 2]
+ *   sin cos                               0        2e-6   WGSL allows 2^-11 abs on [-pi, pi]; we ask
+ *                                                         for ~20 ulp of 1 (lavapipe: ~1e-7)
+ *   tanh sigmoid expm1 exprel log1p pow   2e-6     1e-7   a few ulp (inputs kept away from the
+ *                                                         series thresholds; see the skipped
+ *                                                         precision test at the end)
+ *   sum (f32)                             1e-6     1e-6   same summation order on both sides
+ *                                                         (row-major over the reduced axes), so
+ *                                                         only rounding of contracted ops differs
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bind, ops, sizeOf, Tensor, type BinaryOp, type CompareOp, type DType, type Shape, type UnaryOp } from '@spiketrace/compiler';
+import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
+import { checkBatch, type BatchCase, type BatchInput } from '../helpers/batch.ts';
+import { bools, grid, ints, mulberry32, uniform, type Rng } from '../helpers/random.ts';
+import { traceGraph } from '../helpers/graph.ts';
+import { EXACT, expectAllClose, runOnCpu, runOnGpu, type Tol } from '../helpers/gpu.ts';
+
+const F32_TOL: Partial<Record<string, Tol>> = {
+  div: { rtol: 3e-7, atol: 0 },
+  sqrt: { rtol: 6e-7, atol: 0 },
+  rsqrt: { rtol: 6e-7, atol: 0 },
+  mod: { rtol: 0, atol: 4e-6 },
+  exp: { rtol: 2e-6, atol: 0 },
+  log: { rtol: 4e-7, atol: 5e-7 },
+  sin: { rtol: 0, atol: 2e-6 },
+  cos: { rtol: 0, atol: 2e-6 },
+  tanh: { rtol: 2e-6, atol: 1e-7 },
+  sigmoid: { rtol: 2e-6, atol: 1e-7 },
+  expm1: { rtol: 2e-6, atol: 1e-7 },
+  exprel: { rtol: 2e-6, atol: 1e-7 },
+  log1p: { rtol: 2e-6, atol: 1e-7 },
+  pow: { rtol: 2e-6, atol: 1e-7 },
+  sum: { rtol: 1e-6, atol: 1e-6 },
+};
+
+function tolFor(op: string, dtype: DType): Tol {
+  return dtype === 'f32' ? (F32_TOL[op] ?? EXACT) : EXACT;
+}
+
+function un(op: UnaryOp, x: Tensor, xName: string): BatchCase {
+  return { label: `${op}(${xName})`, tol: tolFor(op, x.dtype), out: bind(op, [x], null) };
+}
+function bin(op: BinaryOp | CompareOp, a: Tensor, b: Tensor, an: string, bn: string): BatchCase {
+  return { label: `${op}(${an}, ${bn})`, tol: tolFor(op, a.dtype), out: bind(op, [a, b], null) };
+}
+
+const T = 1; // single-op checks run one step; the xs slices are the whole input
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await acquireDevice();
+});
+afterAll(() => {
+  releaseDevice();
+});
+
+function inp(name: string, dtype: DType, shape: Shape, data: BatchInput['data']): BatchInput {
+  return { name, dtype, shape, data };
+}
+
+const UNARY_F32_GENERAL: UnaryOp[] = ['neg', 'abs', 'sign', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'floor', 'ceil'];
+/** exp(x) - 1 and log(1 + x) in float32 lose digits as |x| -> 0; these get |x| >= 0.5 (see the skipped test). */
+const UNARY_F32_AWAY_FROM_0: UnaryOp[] = ['expm1', 'exprel', 'log1p'];
+const UNARY_F32_GRID: UnaryOp[] = ['round', 'floor', 'ceil', 'sign', 'abs'];
+const UNARY_F32_POSITIVE: UnaryOp[] = ['log', 'sqrt', 'rsqrt'];
+
+function unaryInputs(rng: Rng, shape: Shape): BatchInput[] {
+  const n = sizeOf(shape) * T;
+  return [
+    inp('g', 'f32', shape, uniform(rng, n, -4, 4, 0.01)),      // general, |x| <= 4
+    inp('h', 'f32', shape, grid(rng, n, 4, 0.25)),             // grid: exact .5 ties for round
+    inp('p', 'f32', shape, uniform(rng, n, 0.05, 8)),          // positive: log, sqrt, rsqrt
+    inp('e', 'f32', shape, uniform(rng, n, -0.9, 4, 0.5)),     // |x| in [0.5, 4], > -1: expm1, exprel, log1p
+    inp('i', 'i32', shape, ints(rng, n, -50, 50)),
+    inp('b', 'bool', shape, bools(rng, n)),
+  ];
+}
+
+function unaryCases(x: Record<string, Tensor>): BatchCase[] {
+  return [
+    ...UNARY_F32_GENERAL.map((op) => un(op, x.g as Tensor, 'g')),
+    ...UNARY_F32_GRID.map((op) => un(op, x.h as Tensor, 'grid')),
+    ...UNARY_F32_POSITIVE.map((op) => un(op, x.p as Tensor, 'p')),
+    ...UNARY_F32_AWAY_FROM_0.map((op) => un(op, x.e as Tensor, 'e')),
+    ...(['neg', 'abs', 'sign'] as const).map((op) => un(op, x.i as Tensor, 'i32')),
+    un('not', x.b as Tensor, 'bool'),
+  ];
+}
+
+const BIN_NUMERIC: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'mod'];
+const BIN_I32: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'mod'];
+const CMP: CompareOp[] = ['lt', 'le', 'gt', 'ge', 'eq', 'ne'];
+
+/** Binary, compare and where inputs over a pair of shapes that broadcast. */
+function binaryInputs(rng: Rng, sa: Shape, sb: Shape): BatchInput[] {
+  const na = sizeOf(sa) * T, nb = sizeOf(sb) * T;
+  return [
+    inp('a', 'f32', sa, uniform(rng, na, -4, 4, 0.01)),
+    inp('b', 'f32', sb, uniform(rng, nb, -4, 4, 0.01)),
+    inp('ga', 'f32', sa, grid(rng, na, 2, 0.5)),   // coarse grid: equal pairs are common
+    inp('gb', 'f32', sb, grid(rng, nb, 2, 0.5)),
+    inp('pa', 'f32', sa, uniform(rng, na, 0.05, 8)),
+    inp('eb', 'f32', sb, uniform(rng, nb, -3, 3, 0.01)),
+    inp('ia', 'i32', sa, ints(rng, na, -1000, 1000)),
+    inp('ib', 'i32', sb, ints(rng, nb, -40, 40)),
+    inp('ja', 'i32', sa, ints(rng, na, -3, 3)),    // small ints: equal pairs are common
+    inp('jb', 'i32', sb, ints(rng, nb, -3, 3)),
+    inp('ba', 'bool', sa, bools(rng, na)),
+    inp('bb', 'bool', sb, bools(rng, nb)),
+  ];
+}
+
+function binaryCases(x: Record<string, Tensor>): BatchCase[] {
+  const t = (k: string) => x[k] as Tensor;
+  return [
+    ...BIN_NUMERIC.map((op) => bin(op, t('a'), t('b'), 'a', 'b')),
+    ...(['add', 'sub', 'mul', 'max', 'min'] as const).map((op) => bin(op, t('ga'), t('gb'), 'ga', 'gb')),
+    bin('pow', t('pa'), t('eb'), 'pa', 'eb'),
+    ...BIN_I32.map((op) => bin(op, t('ia'), t('ib'), 'ia', 'ib')),
+    bin('and', t('ba'), t('bb'), 'ba', 'bb'),
+    bin('or', t('ba'), t('bb'), 'ba', 'bb'),
+    ...CMP.map((op) => bin(op, t('ga'), t('gb'), 'ga', 'gb')),
+    ...CMP.map((op) => bin(op, t('ja'), t('jb'), 'ja', 'jb')),
+    bin('eq', t('ba'), t('bb'), 'ba', 'bb'),
+    bin('ne', t('ba'), t('bb'), 'ba', 'bb'),
+    { label: 'where(ba, a, b)', tol: EXACT, out: bind('where', [t('ba'), t('a'), t('b')], null) },
+    { label: 'where(bb, ia, ib)', tol: EXACT, out: bind('where', [t('bb'), t('ia'), t('ib')], null) },
+    { label: 'where(ba, bb, ba)', tol: EXACT, out: bind('where', [t('ba'), t('bb'), t('ba')], null) },
+    { label: 'where(lt(ga, gb), ga, gb)', tol: EXACT, out: bind('where', [bind('lt', [t('ga'), t('gb')], null), t('ga'), t('gb')], null) },
+  ];
+}
+
+function castInputs(rng: Rng, shape: Shape): BatchInput[] {
+  const n = sizeOf(shape) * T;
+  const z = grid(rng, n, 2, 0.5);
+  const iz = ints(rng, n, -5, 5);
+  for (let k = 0; k < n; k += 3) { z[k] = 0; iz[k] = 0; } // zeros, so casts to bool give false too
+  return [
+    inp('w', 'f32', shape, uniform(rng, n, -1000, 1000, 0.01)),
+    inp('z', 'f32', shape, z),
+    inp('i', 'i32', shape, ints(rng, n, -100000, 100000)),
+    inp('iz', 'i32', shape, iz),
+    inp('b', 'bool', shape, bools(rng, n)),
+  ];
+}
+
+function castCases(x: Record<string, Tensor>): BatchCase[] {
+  const c = (k: string, to: DType): BatchCase => ({ label: `cast(${k} -> ${to})`, tol: EXACT, out: bind('cast', [x[k] as Tensor], { to }) });
+  return [c('w', 'i32'), c('z', 'i32'), c('z', 'bool'), c('i', 'f32'), c('iz', 'bool'), c('b', 'f32'), c('b', 'i32'), c('w', 'f32')];
+}
+
+describe('unary primitives match evalCpu', () => {
+  const shapes: Shape[] = [[], [1], [7], [65], [130], [1000], [4, 6], [3, 5, 2]];
+  it.each(shapes.map((s) => [JSON.stringify(s), s] as const))('shape %s', async (_, shape) => {
+    const rng = mulberry32(1000 + sizeOf(shape) * 7 + shape.length);
+    await checkBatch(ctx, `unary${JSON.stringify(shape)}`, unaryInputs(rng, shape), T, unaryCases);
+  });
+});
+
+describe('binary, compare and where primitives match evalCpu', () => {
+  const pairs: [Shape, Shape][] = [
+    [[], []], [[7], [7]], [[65], [65]], [[1000], [1000]], [[4, 6], [4, 6]],
+    // broadcasting
+    [[3, 1], [1, 5]], [[4, 6], [6]], [[], [5]], [[130], []], [[2, 1, 4], [3, 1]],
+  ];
+  it.each(pairs.map(([a, b]) => [`${JSON.stringify(a)} with ${JSON.stringify(b)}`, a, b] as const))('%s', async (_, sa, sb) => {
+    const rng = mulberry32(2000 + sizeOf(sa) * 31 + sizeOf(sb));
+    await checkBatch(ctx, `binary${JSON.stringify(sa)}x${JSON.stringify(sb)}`, binaryInputs(rng, sa, sb), T, binaryCases);
+  });
+});
+
+describe('cast matches evalCpu', () => {
+  it.each([[[] as Shape], [[65] as Shape], [[3, 5] as Shape]])('shape %j', async (shape) => {
+    const rng = mulberry32(3000 + sizeOf(shape));
+    await checkBatch(ctx, `cast${JSON.stringify(shape)}`, castInputs(rng, shape), T, castCases);
+  });
+});
+
+describe('global primitives (reductions, reshape) match evalCpu', () => {
+  it('sum / rmax / rmin over axes, with and without keepdims; reshape', async () => {
+    const rng = mulberry32(4000);
+    // i32 data with alternating signs by flat index, so every reduced slice holds both signs
+    // (see the skipped test below for what happens otherwise)
+    const mixed = (n: number) => Int32Array.from({ length: n }, (_, i) => (i % 2 ? -1 : 1) * (1 + Math.floor(rng() * 1000)));
+    const inputs: BatchInput[] = [
+      inp('m', 'f32', [5, 7], uniform(rng, 35, -4, 4, 0.01)),
+      inp('c', 'f32', [2, 3, 4], uniform(rng, 24, -4, 4, 0.01)),
+      inp('v', 'f32', [1000], uniform(rng, 1000, -4, 4, 0.01)),
+      inp('u', 'f32', [130], uniform(rng, 130, 0.05, 4)),
+      inp('s', 'f32', [], uniform(rng, 1, -4, 4, 0.01)),
+      inp('im', 'i32', [5, 7], mixed(35)),
+      inp('ic', 'i32', [2, 3, 4], mixed(24)),
+      inp('bm', 'bool', [4, 6], bools(rng, 24)),
+    ];
+    await checkBatch(ctx, 'global', inputs, T, (x) => {
+      const t = (k: string) => x[k] as Tensor;
+      const cases: BatchCase[] = [];
+      const red = (op: 'sum' | 'rmax' | 'rmin', k: string, axes: number[] | undefined, keepdims: boolean) => {
+        const src = t(k);
+        cases.push({
+          label: `${op}(${k}, axes=${JSON.stringify(axes ?? 'all')}, keepdims=${keepdims})`,
+          tol: tolFor(op, src.dtype), out: ops.reduce(op, src, axes, keepdims),
+        });
+      };
+      for (const op of ['sum', 'rmax', 'rmin'] as const) {
+        for (const keep of [false, true]) {
+          red(op, 'm', [0], keep);
+          red(op, 'm', [1], keep);
+          red(op, 'm', undefined, keep);
+          red(op, 'c', [0, 2], keep);
+          red(op, 'c', [-2], keep);
+          red(op, 'im', [0], keep);
+          red(op, 'ic', [0, 2], keep);
+        }
+        red(op, 'v', undefined, false);
+        red(op, 'u', [0], true);
+      }
+      const rs = (k: string, shape: number[], src = t(k)): BatchCase => ({ label: `reshape(${k} -> ${JSON.stringify(shape)})`, tol: EXACT, out: ops.reshape(src, shape) });
+      cases.push(rs('m', [35]), rs('m', [7, 5]), rs('c', [4, 6]), rs('c', [24, 1]), rs('s', [1, 1]), rs('im', [35]), rs('bm', [24]));
+      // a reshape of a computed (temp) value, and elementwise work after a global op
+      cases.push({ label: 'reshape(neg(c)) + m-row', tol: EXACT, out: ops.add(ops.reshape(ops.neg(t('c')), [6, 4]), ops.reshape(t('c'), [6, 4])) });
+      cases.push({ label: 'm - rmax(m, 1, keepdims)', tol: EXACT, out: ops.sub(t('m'), ops.reduce('rmax', t('m'), 1, true)) });
+      cases.push({ label: 'sum(exp(m - rmax(m)))', tol: { rtol: 4e-6, atol: 1e-6 }, out: ops.reduce('sum', bind('exp', [ops.sub(t('m'), ops.reduce('rmax', t('m'), 1, true))], null), 1) });
+      return cases;
+    });
+  });
+});
+
+describe('per-step slicing and stacking', () => {
+  // xs of shape [T, ...] must be sliced per step, ys stacked as [T, ...], states threaded through
+  const steps = 5;
+  const build = () => traceGraph('steps', (k) => {
+    const x = k.xs(0, 'f32', [3, 4]);
+    const s = k.xs(1, 'f32', []);
+    const i = k.xs(2, 'i32', [4]);
+    const acc = k.state('acc', Tensor.scalar(0));
+    const v = k.state('v', fromArr([0.5, -0.25, 1, 2]));
+    const nv = ops.add(ops.mul(v.read(), s), ops.reduce('sum', x, 0));
+    v.write(nv);
+    acc.write(ops.add(acc.read(), s));
+    return { ys: [ops.mul(x, s), ops.add(i, bind('cast', [s], { to: 'i32' })), nv, acc.read(), bind('gt', [x, s], null)] };
+  });
+  const rng = mulberry32(5000);
+  const xs = [grid(rng, steps * 12, 4, 0.25), grid(rng, steps, 2, 0.5), ints(rng, steps * 4, -9, 9)];
+
+  it.each(['dispatch-chain'] as const)('%s', async (lowering) => {
+    const t = build();
+    const cpu = runOnCpu(t.graph, steps, { xs, states: t.states });
+    const gpu = await runOnGpu(ctx, t.graph, steps, { xs, states: t.states }, lowering);
+    expect(gpu.plan.lowering).toBe(lowering);
+    cpu.ys.forEach((y, k) => expectAllClose(gpu.ys[k], y, EXACT, `y#${k}`));
+    for (const [slot, v] of cpu.states) expectAllClose(gpu.states.get(slot), v, EXACT, `state#${slot}`);
+    // spot-check the stacking against a direct computation: y#0 at step t is x_t * s_t
+    for (let st = 0; st < steps; st++) {
+      for (let j = 0; j < 12; j++) {
+        expect(gpu.ys[0]![st * 12 + j]).toBe(Math.fround(xs[0]![st * 12 + j]! * xs[1]![st]!));
+      }
+    }
+  });
+
+  it.each([['temporal-fusion', 2000], ['temporal-fusion', 2], ['dispatch-chain', 1]] as const)('elementwise step under %s (stepsPerRound %d)', async (lowering, spr) => {
+    const t = traceGraph('steps-ew', (k) => {
+      const x = k.xs(0, 'f32', [3, 4]);
+      const s = k.xs(1, 'f32', []);
+      const v = k.state('v', fromArr([0.5, -0.25, 1, 2]));
+      const nv = ops.add(ops.mul(v.read(), s), x);  // [3, 4]: broadcasts v
+      v.write(bind('max', [v.read(), s], null));
+      return { ys: [nv, ops.mul(s, 2), v.read()] };
+    });
+    const cpu = runOnCpu(t.graph, steps, { xs, states: t.states });
+    const gpu = await runOnGpu(ctx, t.graph, steps, { xs, states: t.states }, lowering, { stepsPerRound: spr });
+    expect(gpu.plan.lowering).toBe(lowering);
+    cpu.ys.forEach((y, k) => expectAllClose(gpu.ys[k], y, EXACT, `y#${k}`));
+    for (const [slot, v] of cpu.states) expectAllClose(gpu.states.get(slot), v, EXACT, `state#${slot}`);
+  });
+});
+
+function fromArr(v: number[]): Tensor {
+  return Tensor.fromArray(v);
+}
+
+/**
+ * Known bugs, found by this file. Each test states what the fix must make true; un-skip it with
+ * the fix.
+ */
+/** Regression tests for bugs these tests found (all fixed); the comments keep the original diagnosis. */
+const knownBug = it;
+
+describe('regressions (bugs found here, now fixed)', () => {
+  // FIXED (was a bug) compiler/src/primitives/elementwise.ts `compare(op).infer`: it accepts bool operands for
+  // every compare op, but WGSL has no `<`, `<=`, `>`, `>=` on bool, so the kernel fails to compile
+  // ("no matching overload for 'operator < (bool, bool)'"). Reachable from ops.compare('lt', b1, b2)
+  // with two bool tensors. Fix: reject bool in infer for lt/le/gt/ge, or emit through u32.
+  it('lt/le/gt/ge on bool operands: refused by the rule, cast by ops.compare', async () => {
+    const rng = mulberry32(6000);
+    const p = Tensor.fromArray(bools(rng, 9), [9], 'bool');
+    expect(() => bind('lt', [p, p], null)).toThrow(/lt needs numeric operands, got bool/);
+    await checkBatch(ctx, 'bool-order', [inp('p', 'bool', [9], bools(rng, 9)), inp('q', 'bool', [9], bools(rng, 9))], T, (x) =>
+      (['lt', 'le', 'gt', 'ge'] as const).map((op) => ({ label: `${op}(p,q)`, out: ops.compare(op, x.p as Tensor, x.q as Tensor), tol: EXACT })));
+  });
+
+  // FIXED (was a bug) compiler/src/primitives/elementwise.ts WGSL_HELPERS.st_round: floor(x + 0.5) rounds x + 0.5
+  // to float32 first, so round(0.49999997) = 1 (ref: 0), round(-0.49999997) = -1 (ref: -0) and
+  // round(8388609) = 8388610 (ref: 8388609; every odd integer in [2^23, 2^24) is off by one).
+  // The reference computes x + 0.5 in f64, which is right. Fix e.g.:
+  // `let r = trunc(x); return select(r, r + sign(x), abs(x - r) >= 0.5);`
+  knownBug('regression: round is off by one just below .5 and for odd integers >= 2^23', async () => {
+    const v = Float32Array.from([0.49999997, -0.49999997, 8388609, -8388611, 2.5, -2.5, 1.4999999]);
+    await checkBatch(ctx, 'round-edges', [inp('x', 'f32', [v.length], v)], T, (x) => [un('round', x.x as Tensor, 'x')]);
+  });
+
+  // FIXED (was a bug) compiler/src/primitives/elementwise.ts WGSL_HELPERS st_expm1 / st_exprel / st_log1p: outside
+  // the tiny series windows (|x| < 1e-3 for expm1/exprel, |x| < 1e-4 for log1p) they compute
+  // exp(x) - 1 and log(1 + x) in float32, whose relative error is about 2^-24 / |x|: measured on
+  // lavapipe 2.4e-5 for expm1(1.001e-3), 2.4e-5 for exprel(1e-3), 3e-4 for log1p(1.01e-4), and still
+  // ~5e-6 at |x| ~ 0.04. The references (Math.expm1, Math.log1p) are accurate to the last bit.
+  // Fix: widen the series (more terms up to |x| ~ 0.5), or use the classic compensated forms
+  // (u = exp(x); (u - 1) * x / log(u)) and (u = 1 + x; log(u) * x / (u - 1)).
+  knownBug('regression: expm1 / exprel / log1p lose precision for small |x| just outside their series windows', async () => {
+    const rng = mulberry32(6001);
+    const small = uniform(rng, 200, -0.1, 0.1, 1e-4);
+    await checkBatch(ctx, 'small-x', [inp('x', 'f32', [200], small)], T, (x) =>
+      (['expm1', 'exprel', 'log1p'] as const).map((op) => un(op, x.x as Tensor, 'x')));
+  });
+
+  // FIXED (was a bug) compiler/src/primitives/reduce.ts (reduce().evalCpu): `data.fill(d.identity)` fills an
+  // Int32Array with -Infinity / +Infinity, which become 0, so the CPU reference (interpreter) of
+  // rmax over all-negative i32 values returns 0 (GPU: the true max), and rmin over all-positive
+  // i32 values returns 0. Also `combine` for sum is Math.fround(a + x) for every dtype, so an i32
+  // sum whose partial sums pass 2^24 is rounded: sum([16777216, 1]) = 16777216 (GPU: 16777217).
+  knownBug('regression: CPU reference of i32 rmax/rmin (identity) and i32 sum (fround)', async () => {
+    await checkBatch(ctx, 'i32-reduce', [
+      inp('neg', 'i32', [2, 3], Int32Array.from([-3, -5, -7, -2, -9, -4])),
+      inp('big', 'i32', [2], Int32Array.from([16777216, 1])),
+    ], T, (x) => [
+      { label: 'rmax(neg)', tol: EXACT, out: ops.reduce('rmax', x.neg as Tensor, 1) },
+      { label: 'rmin(-neg)', tol: EXACT, out: ops.reduce('rmin', ops.neg(x.neg as Tensor), 1) },
+      { label: 'sum(big)', tol: EXACT, out: ops.reduce('sum', x.big as Tensor) },
+    ]);
+  });
+});
