@@ -134,8 +134,9 @@ it('walk-through step: traced graph, optimized graph, plan', async () => {
         let v23: f32 = (v21 / f32(10.0));
         let v25: f32 = (v23 * f32(0.0995016620));
         let v26: f32 = (v18 + v25);
+        let n1 = v26;
         b4[t * 1u + i] = v26;
-        r1 = v26;
+        r1 = n1;
       }
       b3[i] = r1;
     }
