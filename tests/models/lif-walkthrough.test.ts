@@ -118,3 +118,29 @@ describe('LIF walk-through', () => {
     expect(Array.from(results[0]!)).toEqual(Array.from(results[1]!));
   });
 });
+
+describe('carried values in temporal fusion', () => {
+  it('reuses the spike of the new V as the next step\'s reset spike, bit-identical to the chain', async () => {
+    class Counted extends brainstate.nn.Module {
+      lif = new brainpy.LIF(300, { V_rest: u.mV(-65), V_reset: u.mV(-65), V_th: u.mV(-50), tau: u.ms(10), spkReset: 'hard', V_initializer: u.mV(-65) });
+      count = new brainstate.ShortTermState<u.Quantity>(undefined, { name: 'count' });
+      drive = u.mA(Array.from({ length: 300 }, (_, i) => 14 + (i % 29)));
+      override initState() { this.count.reset(u.math.zeros([300])); }
+      override update() { this.count.value = this.count.value.add(u.q(this.lif.call(this.drive))); }
+    }
+    const out: number[][] = [];
+    for (const lowering of ['temporal-fusion', 'dispatch-chain'] as const) {
+      const net = new Counted();
+      brainstate.nn.initAllStates(net);
+      const step = () => net.update();
+      await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, { length: 1500, lowering }));
+      if (lowering === 'temporal-fusion') expect(brainstate.transform.lastRun()?.plan).toMatch(/temporal-fusion/);
+      out.push([...net.count.value.mantissa.data, ...net.lif.V.value.mantissa.data]);
+      const g = brainstate.transform.graphsOf(step)[0]!.optimized;
+      const { lower } = await import('@spiketrace/compiler');
+      if (lowering === 'temporal-fusion') expect(lower(g, 10).kernels[0]!.wgsl).toMatch(/var c\d+: f32 = /);
+    }
+    expect(out[0]!.slice(0, 300).reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
+    expect(out[0]).toEqual(out[1]);
+  });
+});

@@ -19,6 +19,7 @@ import { prim } from '../primitives/index.ts';
 import type { ElementwiseKernelSpec, GlobalKernelSpec, KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { PlanBinding, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
 import { canonicalExpr, coordLines, indexExpr } from './index-math.ts';
+import { carriedValues } from '../passes/carried-values.ts';
 
 export interface BufferUse {
   buffer: PlanBuffer;
@@ -138,22 +139,58 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
     }
     expr.set(id, `v${id}`);
   }
-  for (const id of spec.nodes) {
+  const emitNode = (id: number, names: Map<number, string>, out: string[], prefix: string): void => {
     const n = g.node(id);
-    const p = prim(n.op);
-    const args = n.src.map((s) => expr.get(s) as string);
-    const e = p.emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
+    const args = n.src.map((s) => names.get(s) as string);
+    const e = prim(n.op).emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
     for (const h of Object.keys(WGSL_HELPERS)) {
       if (!e.includes(`${h}(`)) continue;
       helpers.add(h);
       for (const d of WGSL_HELPER_DEPS[h] ?? []) helpers.add(d);
     }
-    if (n.op === 'const') {
-      expr.set(id, e);
-    } else {
-      body.push(`let v${id}: ${wgslType(n.dtype)} = ${e};`);
-      expr.set(id, `v${id}`);
+    if (n.op === 'const') names.set(id, e);
+    else {
+      out.push(`let ${prefix}${id}: ${wgslType(n.dtype)} = ${e};`);
+      names.set(id, `${prefix}${id}`);
     }
+  };
+  // Temporal fusion carries values that the next step would recompute from the States it reads
+  // (carried-values.ts): the loop reads them from registers c<id>, computed once before the loop.
+  const inKernel = new Set(spec.nodes);
+  const carried = fused ? new Map([...carriedValues(g)].filter(([a, b]) => inKernel.has(a) && inKernel.has(b))) : new Map<number, number>();
+  const live = new Set<number>();
+  const usedCarry = new Set<number>();
+  const visit = (id: number): void => {
+    if (live.has(id) || !inKernel.has(id)) return;
+    if (carried.has(id)) {
+      if (!usedCarry.has(id)) {
+        usedCarry.add(id);
+        visit(carried.get(id) as number);
+      }
+      return;
+    }
+    live.add(id);
+    for (const s of g.node(id).src) visit(s);
+  };
+  for (const st of spec.stores) visit(st.node);
+  for (const a of [...usedCarry].sort((x, y) => x - y)) {
+    // compute A before the loop from the loaded registers
+    const names = new Map(expr);
+    const need = new Set<number>();
+    const collect = (id: number): void => {
+      if (need.has(id) || !inKernel.has(id)) return;
+      need.add(id);
+      g.node(id).src.forEach(collect);
+    };
+    collect(a);
+    for (const id of [...need].sort((x, y) => x - y)) emitNode(id, names, pre, `p${a}_`);
+    pre.push(`var c${a}: ${wgslType(g.node(a).dtype)} = ${names.get(a)};`);
+    expr.set(a, `c${a}`);
+  }
+  for (const id of spec.nodes) if (live.has(id)) emitNode(id, expr, body, 'v');
+  for (const a of [...usedCarry].sort((x, y) => x - y)) {
+    body.push(`let m${a} = ${expr.get(carried.get(a) as number)};`);
+    late.push(`c${a} = m${a};`);
   }
   for (const st of spec.stores) {
     const n = g.node(st.node);
