@@ -59,6 +59,11 @@ export class LIF extends Neuron {
     return this.spkFun.forward(math.maybeDecimal(scaled) as Tensor);
   }
 
+  /** One step with input current x (Python's `neuron(x)`): hooks, update, hooks; returns the spike. */
+  override call(x: Quantity = mA(0)): Tensor {
+    return super.call(x) as Tensor;
+  }
+
   override update(x: Quantity = mA(0)): Tensor {
     if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.mA(20))`);
     const last = this.V.value;
