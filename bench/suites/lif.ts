@@ -190,10 +190,9 @@ const WHY_LOSSES = [
   '- The fixed per-call cost (upload, one submit, readback, `initAllStates`) is at most ~6% of the call at N ≥ 1e5 (table above), ' +
   'so the loss is in the per-step cost, not overhead. On a 2-vCPU machine shared with other work, lavapipe gets little from its second thread: ' +
   'a separate check with LP_NUM_THREADS=1 vs 2 gave 197 vs 180 ms at N=1e5 and 1612 vs 1298 ms at N=1e6 (jax-js wasm is single-threaded: 154–159 and 1491–1612 ms).',
-  '- The fused kernel does more arithmetic per step than needed: it recomputes spike(V) = ((V − V_th)/15 ≥ 0) at the top of each step although the ' +
-  'previous step computed exactly that value at its end (3 f32 divisions per neuron-step where 2 would do; the /15 only feeds a sign test). ' +
-  'See the WGSL in bench/README.md.',
-  '- Lavapipe rows move a lot between runs on this shared 2-vCPU machine (load1 is recorded per row). In two full runs on 2026-11-26, temporal fusion vs jax-js wasm was 176 vs 159 ms and 272 vs 163 ms at N=1e5 (slower both times), and 1453 vs 1526 ms and 1273 vs 1612 ms at N=1e6 (faster both times). At large N the two are roughly tied on this machine.', '',
+  '- The fused kernel carries the spike of the new V into the next step (compiler/src/passes/carried-values.ts), so it does 2 f32 divisions ' +
+  'per neuron-step; the rest is the LIF arithmetic itself. See bench/README.md.',
+  '- Lavapipe rows move a lot between runs on this shared 2-vCPU machine (load1 is recorded per row). Single temporal-fusion calls at N=1e5 range from about 130 to 200 ms within one process; at large N temporal fusion and jax-js wasm are roughly tied on this machine.', '',
 ];
 
 function cell(r: LifRow | undefined): string {
