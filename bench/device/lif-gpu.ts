@@ -22,7 +22,7 @@ for (const N of sizes) {
       const s = performance.now();
       const res = await lif.run(variant, T);
       times.push(performance.now() - s);
-      spikes = res.out.counts[0] ?? -1;
+      spikes = res.out.count[0] ?? -1;
     }
     times.sort((a, b) => a - b);
     const median = times[2] as number;
