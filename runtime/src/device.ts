@@ -58,7 +58,7 @@ async function getGpu(): Promise<GPU> {
 async function open(): Promise<GpuContext> {
   if (typeof process !== 'undefined' && process.env && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp';
   const gpu = await getGpu();
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter());
   if (!adapter) {
     throw new DeviceUnavailableError(
       'no WebGPU adapter found. On Linux without a GPU install Mesa\'s lavapipe: ' +
