@@ -27,10 +27,20 @@ for (const N of sizes) {
     times.sort((a, b) => a - b);
     const median = times[2] as number;
     const info = brainstate.transform.lastRun();
+    const parts = (await lif.run(variant, T)).parts;
+    // the fixed per-call cost: the same call with one step
+    const fixed: number[] = [];
+    await lif.run(variant, 1);
+    for (let r = 0; r < 5; r++) {
+      const s = performance.now();
+      await lif.run(variant, 1);
+      fixed.push(performance.now() - s);
+    }
+    fixed.sort((a, b) => a - b);
     console.log(JSON.stringify({
       peer: 'spiketrace', variant, N, T, firstMs: first, medianMs: median, minMs: times[0],
       neuronStepsPerS: (N * T) / (median / 1000), usPerStep: (median * 1000) / T, spikesPerNeuron: spikes,
-      dispatches: info?.dispatches, device: info?.device,
+      dispatches: info?.dispatches, device: info?.device, fixedMsT1: fixed[2], marginalUsPerStep: ((median - (fixed[2] as number)) * 1000) / (T - 1), parts,
     }));
   }
 }

@@ -24,6 +24,37 @@ def rollout(v, cnt):
     return v, cnt
 
 
+def make_rollout(steps):
+    @jax.jit
+    def run(v, cnt):
+        (v, cnt), _ = jax.lax.scan(step, (v, cnt), None, length=steps)
+        return v, cnt
+    return run
+
+
+def timed(fn, reps=5):
+    fn()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); fn(); ts.append((time.perf_counter() - t0) * 1e3)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+one_step = make_rollout(1)
+for n in sizes:
+    # like the Spiketrace rows: host arrays uploaded, V and counts read back
+    def host_call(run=rollout):
+        v = jax.device_put(np.full((n,), -65.0, np.float32))
+        c = jax.device_put(np.zeros((n,), np.float32))
+        v, c = run(v, c)
+        return np.asarray(v), np.asarray(c)
+    med_host = timed(host_call)
+    fixed_host = timed(lambda: host_call(one_step))
+    print(json.dumps({'peer': 'jax', 'variant': 'lax.scan (jit), host init + V and counts read back', 'N': n, 'T': T,
+                      'medianMs': med_host, 'fixedMsT1': fixed_host,
+                      'marginalUsPerStep': (med_host - fixed_host) * 1e3 / (T - 1)}), flush=True)
+
 for n in sizes:
     def call():
         v = jnp.full((n,), -65.0, jnp.float32)

@@ -208,13 +208,14 @@ export class Executable {
     });
     device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
-    const bytes = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
+    // one copy per result, straight out of the mapped range
+    const mapped = staging.getMappedRange();
     ids.forEach((id, k) => {
       const b = this.plan.buffers[id] as PlanBuffer;
-      out.set(id, fromWords(bytes, offsets[k] as number, b.elements, b.dtype));
+      out.set(id, fromWords(mapped, offsets[k] as number, b.elements, b.dtype));
     });
+    staging.unmap();
+    staging.destroy();
     return out;
   }
 

@@ -224,6 +224,8 @@ export function ones(shape: readonly number[], unit: Unit = Unit.dimensionless, 
 export function full(shape: readonly number[], value: Operand): Quantity {
   if (typeof value === 'number') return new Quantity(Tensor.full(shape, value), Unit.dimensionless);
   const qv = toQuantity(value);
+  // a concrete scalar fills directly (no broadcast pass over a fresh array)
+  if (!qv.isTraced && qv.size === 1) return new Quantity(Tensor.full(shape, qv.mantissa.data[0] as number, qv.dtype), qv.unit);
   return new Quantity(ops.broadcastTo(qv.mantissa, shape), qv.unit);
 }
 
