@@ -21,3 +21,4 @@ export { fuseElementwise, type FusedStep, type KernelSpec } from './passes/fuse-
 export { lower, canFuseTime, type LowerOptions, type LoweringChoice } from './codegen/lower.ts';
 export { interpretStep, type StepResult, type InputBinder } from './interp/interpret.ts';
 export type { Pass } from './passes/pass.ts';
+export { writeBundleModule, bundleModuleText, stateProperty, type WriteModuleOptions } from './bundle/write-module.ts';

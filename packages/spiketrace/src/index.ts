@@ -11,3 +11,8 @@ export * as u from '@spiketrace/units';
 export * as brainstate from '@spiketrace/state';
 export * as brainpy from '@spiketrace/models';
 export { releaseDevice, setIdleRelease, acquireDevice, doneWithDevice } from '@spiketrace/runtime';
+export { compile, type ModelSpec, type CompileOptions } from './compile.ts';
+export { Bundle } from './bundle.ts';
+export { BundleRunner, BundleError, type BundleManifest } from '@spiketrace/runtime';
+export { VERSION } from './version.ts';
+export { writeBundleModule, type WriteModuleOptions } from '@spiketrace/compiler';

@@ -48,7 +48,8 @@ export interface StepResult {
   carry: ArrayValue[];
 }
 
-interface Compiled {
+/** A traced and optimized step: what bundles and inspection tools build on. */
+export interface Compiled {
   /** Environment keys the trace read, and their values then. */
   envKeys: string[];
   envSig: string;
@@ -292,6 +293,15 @@ function interpretAll(req: StepRequest, c: Compiled, t0: number): StepResult {
     ys: c.rebuildYs(ysLeaves),
     carry: carries.map((h, i) => withUnit(Tensor.fromHost(h), c.carryUnits[i])),
   };
+}
+
+/**
+ * Trace (or fetch from cache) a step without running it: the graph, the States it touches, the
+ * captured constants and the output units. Bundles and `spiketrace inspect` use this.
+ */
+export function traceStep(req: StepRequest): Compiled {
+  if (currentTrace()) throw new TransformError('traceStep inside another transform is not supported');
+  return compile(req);
 }
 
 /** The traced and optimized graphs of the last compile of `fn` (for inspection and golden tests). */

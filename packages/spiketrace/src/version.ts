@@ -1,0 +1,2 @@
+/** The compiler version recorded in bundles. */
+export const VERSION = '0.1.0';
