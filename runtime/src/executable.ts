@@ -42,6 +42,20 @@ export class Executable {
   static async create(ctx: GpuContext, plan: Plan): Promise<Executable> {
     if (plan.format !== 'spiketrace-plan' || plan.version !== 1) throw new Error(`unsupported plan ${plan.format} v${plan.version}`);
     const { device } = ctx;
+    // sizes first: an oversized buffer would otherwise surface as an opaque validation error
+    for (const b of plan.buffers) {
+      const bytes = byteSize(b.elements);
+      if (bytes > ctx.limits.maxStorageBufferBindingSize || bytes > ctx.limits.maxBufferSize) {
+        throw new Error(
+          `${b.role} "${b.name}" needs ${bytes} bytes, more than this device binds (${Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize)})` +
+            (b.role === 'xs' || b.role === 'ys' ? '; run fewer steps per call' : ''),
+        );
+      }
+    }
+    const rounds = Math.ceil(plan.steps / plan.stepsPerRound);
+    if (rounds * UNIFORM_STRIDE > ctx.limits.maxBufferSize) {
+      throw new Error(`${rounds} rounds need a ${rounds * UNIFORM_STRIDE}-byte uniform buffer, more than this device allows; run fewer steps per call`);
+    }
     const layouts: GPUBindGroupLayout[] = [];
     const pipelines = await Promise.all(plan.kernels.map(async (k) => {
       const layout = device.createBindGroupLayout({
@@ -72,7 +86,7 @@ export class Executable {
       if (failure || err || !pipeline) {
         const info = await module.getCompilationInfo();
         const msgs = info.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
-        throw new Error(`kernel ${k.name} failed to compile: ${(failure as Error | undefined)?.message ?? err?.message ?? ''}\n${msgs}\n${k.wgsl}`);
+        throw new Error(`kernel ${k.name} failed to compile:\n${msgs || ((failure as Error | undefined)?.message ?? err?.message ?? '')}\n--- WGSL ---\n${k.wgsl}`);
       }
       return pipeline;
     }));

@@ -195,6 +195,33 @@ describe('cast matches evalCpu', () => {
   });
 });
 
+describe('u32 primitives match evalCpu', () => {
+  it('binary, compare, where, abs, casts and reductions on u32 (neg and sign are refused)', async () => {
+    const rng = mulberry32(7100);
+    const n = 130;
+    const u32 = (lo: number, hi: number) => Uint32Array.from(ints(rng, n, lo, hi), (v) => Math.abs(v));
+    await checkBatch(ctx, 'u32', [
+      inp('ua', 'u32', [n], u32(1, 100000)), inp('ub', 'u32', [n], u32(1, 300)),
+      inp('uc', 'u32', [n], u32(1, 4)), inp('ud', 'u32', [n], u32(1, 4)), inp('bb', 'bool', [n], bools(rng, n)),
+      inp('f', 'f32', [n], uniform(rng, n, 0.5, 5000, 0.01)),
+    ], T, (x) => {
+      const t = (k: string) => x[k] as Tensor;
+      return [
+        ...(['add', 'mul', 'div', 'max', 'min', 'mod'] as const).map((op) => bin(op, t('ua'), t('ub'), 'ua', 'ub')),
+        bin('sub', t('ua'), t('ub'), 'ua', 'ub'), // wraps below 0 like WGSL
+        ...CMP.map((op) => bin(op, t('uc'), t('ud'), 'uc', 'ud')),
+        un('abs', t('ua'), 'ua'),
+        { label: 'where(bb, ua, ub)', tol: EXACT, out: bind('where', [t('bb'), t('ua'), t('ub')], null) },
+        { label: 'cast f32 -> u32', tol: EXACT, out: bind('cast', [t('f')], { to: 'u32' }) },
+        { label: 'cast u32 -> f32', tol: EXACT, out: bind('cast', [t('ub')], { to: 'f32' }) },
+      ];
+    });
+    const u = Tensor.fromArray([1, 2], [2], 'u32');
+    expect(() => bind('neg', [u], null)).toThrow(/neg needs a signed input, got u32/);
+    expect(() => bind('sign', [u], null)).toThrow(/sign needs a signed input/);
+  });
+});
+
 describe('global primitives (reductions, reshape) match evalCpu', () => {
   it('sum / rmax / rmin over axes, with and without keepdims; reshape', async () => {
     const rng = mulberry32(4000);

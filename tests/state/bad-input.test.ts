@@ -23,14 +23,17 @@ function expectUnchanged(n: brainpy.LIF, before: ReturnType<typeof snapshot>) {
 const times = u.math.arange(u.ms(0), u.ms(1), u.ms(0.1));
 
 describe('bad input', () => {
-  it('a unit mismatch inside the step names both units, at trace time', async () => {
+  it('a unit mismatch inside the step names both units and the line, at trace time', async () => {
     const n = makeNeuron();
     const before = snapshot(n);
-    const step = () => { n.call(u.mV(5)); return n.V.value; }; // a voltage where a current belongs
+    const step = () => { n.call(u.mA(1)); return n.V.value.add(u.ms(1)); };
     const err = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times)).catch((e: Error) => e);
     expect(err).toBeInstanceOf(u.UnitMismatchError);
-    expect((err as Error).message).toMatch(/mV/);
-    expect((err as Error).message).toMatch(/cannot add mV and ohm\*mV: units do not match \(mV != ohm\*mV\) \(in the forLoop step, at .*bad-input\.test\.ts:\d+:\d+\)/);
+    expect((err as Error).message).toMatch(/cannot add mV and ms: units do not match \(mV != ms\) \(in the forLoop step, at .*bad-input\.test\.ts:\d+:\d+\)/);
+    // a voltage where the neuron expects a current is named as such
+    const wrong = () => { n.call(u.mV(5)); };
+    await expect(brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(wrong, times)))
+      .rejects.toThrow(/cell\.update: the input must be a current \(like mA\), got a quantity in mV/);
     expectUnchanged(n, before);
   });
 
@@ -75,7 +78,7 @@ describe('bad input', () => {
     expect(() => new brainpy.LIF(1, { tau: 10 as unknown as u.Quantity, name: 'x' })).toThrow(/x: tau must be a Quantity/);
     expect(() => new brainpy.LIF(1, { tau: u.mV(10), name: 'y' })).toThrow(/y: tau is in mV/);
     expect(() => { n.V.value = 3 as unknown as u.Quantity; }).toThrow(/cannot set HiddenState "cell\.V" to the number 3/);
-    await expect(brainstate.transform.forLoop(() => undefined, [1, 2] as unknown as u.Quantity)).rejects.toThrow(/operand 0 is not a Quantity or Tensor/);
+    await expect(brainstate.transform.forLoop(() => undefined, [1, 2] as unknown as u.Quantity)).rejects.toThrow(/operand 0 is a plain array of 2 item\(s\).*not a Quantity or Tensor/);
     expectUnchanged(n, before);
   });
 

@@ -179,3 +179,50 @@ describe('jit', () => {
     expect(out.toDecimal(u.mV).data[3]).toBeCloseTo(leakyRef(2, [5, 5])[3]!, 5);
   });
 });
+
+describe('program order across queued runs', () => {
+  it('a run starts from the States at its call; a later eager write stands', async () => {
+    const m = new Leaky(1);
+    nn.initAllStates(m);
+    m.v.value = u.mV([10]);
+    const step = (x: u.Quantity) => m.update(x);
+    const p = environ.context({ dt: u.ms(0.1) }, () => transform.forLoop(step, u.mV([0, 0, 0])));
+    m.v.value = u.mV([50]); // after the call: not seen by the run, and not overwritten by it
+    const out = await p;
+    const ref = [10 * 0.99, 10 * 0.99 * 0.99, 10 * 0.99 ** 3];
+    ref.forEach((r, i) => expect(out.toDecimal(u.mV).data[i]).toBeCloseTo(r, 4));
+    expect(m.v.value.toDecimal(u.mV).data[0]).toBe(50);
+    // the next run starts from the eager write
+    const next = await environ.context({ dt: u.ms(0.1) }, () => transform.forLoop(step, u.mV([0])));
+    expect(next.toDecimal(u.mV).data[0]).toBeCloseTo(49.5, 4);
+  });
+
+  it('runs queued back to back chain through the States they write', async () => {
+    const m = new Leaky(1);
+    nn.initAllStates(m);
+    m.v.value = u.mV([10]);
+    const step = (x: u.Quantity) => m.update(x);
+    const [a, b] = await environ.context({ dt: u.ms(0.1) }, () =>
+      Promise.all([transform.forLoop(step, u.mV([0, 0])), transform.forLoop(step, u.mV([0, 0]))]));
+    expect(a.toDecimal(u.mV).data[1]).toBeCloseTo(10 * 0.99 ** 2, 4);
+    expect(b.toDecimal(u.mV).data[1]).toBeCloseTo(10 * 0.99 ** 4, 4);
+  });
+});
+
+describe('jit static arguments', () => {
+  it('keys objects by identity: two modules of the same shape get their own traces', async () => {
+    const a = new Leaky(1), b = new Leaky(1);
+    nn.initAllStates(a);
+    nn.initAllStates(b);
+    b.tau.value = u.ms(1);
+    const stepOf = transform.jit((m: Leaky, x: u.Quantity) => m.update(x));
+    await environ.context({ dt: u.ms(0.1) }, () => stepOf(a, u.mV([10])));
+    await environ.context({ dt: u.ms(0.1) }, () => stepOf(b, u.mV([10])));
+    expect(a.v.value.toDecimal(u.mV).data[0]).toBeCloseTo(0.1, 5);
+    expect(b.v.value.toDecimal(u.mV).data[0]).toBeCloseTo(1, 5);
+    // a cyclic object is fine as a static argument
+    const cyclic: { self?: unknown } = {};
+    cyclic.self = cyclic;
+    await expect(environ.context({ dt: u.ms(0.1) }, () => transform.jit((_c: unknown, x: u.Quantity) => a.update(x))(cyclic, u.mV([1])))).resolves.toBeDefined();
+  });
+});

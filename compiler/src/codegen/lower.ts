@@ -61,8 +61,14 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
   const limit = opts.maxStorageBuffers ?? 8;
   for (const k of kernels) {
     if (k.bindings.length > limit) {
+      const names = k.bindings.map((b) => {
+        const buf = buffers.list[b.buffer] as PlanBuffer;
+        return `${buf.role} "${buf.name}"${b.side === 'only' ? '' : ` (${b.side})`}`;
+      });
       throw new SpiketraceError(
-        `kernel ${k.name} needs ${k.bindings.length} storage buffers but the device allows ${limit} per shader stage`,
+        `a fused kernel of this step reads and writes ${k.bindings.length} arrays (${names.join(', ')}), ` +
+          `but the device allows ${limit} storage buffers per shader stage; split the step's States across fewer arrays per update, ` +
+          `or use a device with a higher maxStorageBuffersPerShaderStage`,
       );
     }
   }

@@ -52,6 +52,15 @@ export function broadcastOrThrow(what: string, shapes: Shape[]): number[] {
   return b;
 }
 
+/** Round half to even (banker's rounding), exact in double for float32 inputs. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f; // exact for float32 inputs
+  if (d < 0.5) return f;
+  if (d > 0.5) return f + 1;
+  return f % 2 === 0 ? f : f + 1;
+}
+
 /** exprel(z) = (e^z - 1)/z with exprel(0) = 1, Taylor series near 0 as brainunit does in float32. */
 export function exprelRef(z: number): number {
   if (Math.abs(z) < 1e-4) return 1 + z / 2 * (1 + z / 3 * (1 + z / 4 * (1 + z / 5)));
@@ -87,14 +96,9 @@ export const WGSL_HELPERS: Record<string, string> = {
   return log(1.0 + x);
 }`,
   st_bits: `fn st_bits(b: u32) -> f32 { var v = b; return bitcast<f32>(v); }`,
-  // round half away from zero; floor(x + 0.5) would round 0.49999997 up in f32
-  st_round: `fn st_round(x: f32) -> f32 {
-  let a = abs(x);
-  let f = floor(a);
-  let r = select(f, f + 1.0, a - f >= 0.5);
-  return select(-r, r, x >= 0.0);
-}`,
-  st_fmod: `fn st_fmod(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }`,
+  // floor modulo (Python and numpy `%`): the result takes the divisor's sign
+  st_fmod: `fn st_fmod(a: f32, b: f32) -> f32 { return a - b * floor(a / b); }`,
+  st_imod: `fn st_imod(a: i32, b: i32) -> i32 { let r = a % b; return select(r, r + b, r != 0 && ((r < 0) != (b < 0))); }`,
 };
 
 /** Helpers that other helpers call. */
@@ -126,7 +130,8 @@ const U: Record<UnaryOp, UnaryDef> = {
   sigmoid: { domain: 'float', ref: (x) => 1 / (1 + Math.exp(-x)), wgsl: (x) => `(1.0 / (1.0 + exp(-${x})))` },
   floor: { domain: 'float', ref: Math.floor, wgsl: (x) => `floor(${x})` },
   ceil: { domain: 'float', ref: Math.ceil, wgsl: (x) => `ceil(${x})` },
-  round: { domain: 'float', ref: (x) => Math.sign(x) * Math.floor(Math.abs(x) + 0.5), wgsl: (x) => `st_round(${x})` },
+  // half to even, as numpy/jax and WGSL's round() do
+  round: { domain: 'float', ref: roundHalfEven, wgsl: (x) => `round(${x})` },
   sign: { domain: 'same', ref: Math.sign, wgsl: (x) => `sign(${x})` },
   not: { domain: 'bool', ref: (x) => (x ? 0 : 1), wgsl: (x) => `(!${x})` },
 };
@@ -146,8 +151,8 @@ const B: Record<BinaryOp, BinaryDef> = {
   max: { domain: 'numeric', ref: (a, b) => Math.max(a, b), wgsl: (a, b) => `max(${a}, ${b})` },
   min: { domain: 'numeric', ref: (a, b) => Math.min(a, b), wgsl: (a, b) => `min(${a}, ${b})` },
   mod: {
-    domain: 'numeric', ref: (a, b) => a % b,
-    wgsl: (a, b, dt) => (dt === 'f32' ? `st_fmod(${a}, ${b})` : `(${a} % ${b})`),
+    domain: 'numeric', ref: (a, b) => a - b * Math.floor(a / b),
+    wgsl: (a, b, dt) => (dt === 'f32' ? `st_fmod(${a}, ${b})` : dt === 'i32' ? `st_imod(${a}, ${b})` : `(${a} % ${b})`),
   },
   and: { domain: 'bool', ref: (a, b) => (a && b ? 1 : 0), wgsl: (a, b) => `(${a} && ${b})` },
   or: { domain: 'bool', ref: (a, b) => (a || b ? 1 : 0), wgsl: (a, b) => `(${a} || ${b})` },
@@ -166,7 +171,13 @@ const C: Record<CompareOp, { ref: (a: number, b: number) => boolean; sym: string
 function intRef(dtype: DType, op: BinaryOp, f: (a: number, b: number) => number): (a: number, b: number) => number {
   if (dtype === 'f32') return f;
   if (op === 'div') return (a, b) => (b === 0 ? a : Math.trunc(a / b));
-  if (op === 'mod') return (a, b) => (b === 0 ? 0 : a % b);
+  if (op === 'mod') {
+    return (a, b) => {
+      if (b === 0) return 0;
+      const r = a % b;
+      return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+    };
+  }
   if (op === 'mul') return (a, b) => Math.imul(a, b);
   return f;
 }
@@ -180,6 +191,7 @@ function unary(op: UnaryOp): Primitive<UnaryOp> {
       if (d.domain === 'float' && a.dtype !== 'f32') throw new Error(`${op} needs f32 input, got ${a.dtype}`);
       if (d.domain === 'bool' && a.dtype !== 'bool') throw new Error(`${op} needs bool input, got ${a.dtype}`);
       if (d.domain === 'same' && a.dtype === 'bool') throw new Error(`${op} needs numeric input, got bool`);
+      if ((op === 'neg' || op === 'sign') && a.dtype === 'u32') throw new Error(`${op} needs a signed input, got u32 (cast to i32 first)`);
       return { dtype: a.dtype, shape: a.shape };
     },
     evalCpu(srcs, _arg, out) {

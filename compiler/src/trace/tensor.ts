@@ -82,7 +82,11 @@ export class Tensor implements Aval {
     return this.#host;
   }
 
-  /** A copy of the data as float32 (or the raw typed array of an integer tensor). */
+  /**
+   * The backing typed array of a concrete tensor (not a copy). Treat it as read-only, like a JAX
+   * array: transforms recognise an unchanged State by identity, so edit values by assigning a new
+   * Tensor or Quantity to the State.
+   */
   get data(): TypedArray {
     return this.toHost().data;
   }

@@ -66,6 +66,16 @@ export class LIF extends Neuron {
 
   override update(x: Quantity = mA(0)): Tensor {
     if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.mA(20))`);
+    if (!x.unit.sameDim(mA(1).unit)) {
+      throw new UnitMismatchError(`${this.name}.update: the input must be a current (like mA), got a quantity in ${x.unit.name}`, [x.unit.name, 'mA']);
+    }
+    for (const [k, inp] of this.currentInputs) {
+      // NOTE: J = -1/tau below assumes the current does not depend on V; brainpy.state differentiates
+      // the drift through V-dependent inputs (COBA), which needs the drift's derivative: not built yet.
+      if (typeof inp === 'function') {
+        throw new Error(`${this.name}: current input "${k}" depends on V (a function); LIF's exponential Euler here supports V-independent inputs only, so far`);
+      }
+    }
     const last = this.V.value;
     const spk = this.getSpike(last);
     // hard reset: the threshold is the stored V itself, so V lands on V_reset

@@ -31,5 +31,7 @@ export function describeValue(x: unknown): string {
   if (isQuantity(x)) return `a Quantity of shape [${x.shape.join(', ')}] in ${x.unit.name}`;
   if (x instanceof Tensor) return `a ${x.dtype} Tensor of shape [${x.shape.join(', ')}]`;
   if (typeof x === 'number') return `the number ${x}`;
-  return `a ${typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x}`;
+  if (Array.isArray(x)) return `a plain array of ${x.length} item(s) (wrap numbers with a unit, e.g. u.mV([...]))`;
+  const kind = typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x;
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}`;
 }

@@ -102,6 +102,30 @@ function slotSignature(s: State): string {
   return v === undefined ? 'uninit' : avalKey(v, false);
 }
 
+const DEFERRED = Symbol('deferred');
+/** How many queued runs will write each State. */
+const pendingWrites = new WeakMap<State, number>();
+
+function bumpPending(s: State, d: number): void {
+  const n = (pendingWrites.get(s) ?? 0) + d;
+  if (n > 0) pendingWrites.set(s, n);
+  else pendingWrites.delete(s);
+}
+
+function writtenSlots(c: Compiled): number[] {
+  return c.graph.outputs.filter((o) => o.kind === 'state').map((o) => o.index);
+}
+
+/**
+ * Install a run's result as a State's host value, unless the program wrote the State after the
+ * call (then that later write stands, and the GPU copy is refreshed from it before the next run).
+ */
+function writeBack(s: State, startedFrom: ArrayValue, v: ArrayValue): boolean {
+  if (s.hostValue !== startedFrom) return false;
+  s.setHostValue(v);
+  return true;
+}
+
 /** Trace and compile (or fetch from cache) synchronously, then queue the run. */
 export function runStep(req: StepRequest): Promise<StepResult> {
   try {
@@ -113,7 +137,15 @@ export function runStep(req: StepRequest): Promise<StepResult> {
       if (v.isTraced) throw new TransformError(`${req.kind}: operand ${i} is a traced value`);
     }
     const compiled = compile(req);
-    const p = queue.then(() => execute(req, compiled));
+    // Program order: a run starts from the States as they are at its call, unless an earlier run
+    // still in the queue writes them; then it starts from that run's results.
+    const written = writtenSlots(compiled);
+    const snapshot = compiled.slots.map((s) => (pendingWrites.get(s) ? DEFERRED : s.hostValue));
+    for (const k of written) bumpPending(compiled.slots[k] as State, +1);
+    const p = queue.then(() => execute(req, compiled, snapshot.map((v, i) => (v === DEFERRED ? compiled.slots[i]!.hostValue : v)) as ArrayValue[]))
+      .finally(() => {
+        for (const k of written) bumpPending(compiled.slots[k] as State, -1);
+      });
     queue = p.catch(() => undefined);
     return p;
   } catch (e) {
@@ -197,10 +229,10 @@ function perStepData(req: StepRequest, k: number): TypedArray {
   return mantissaOf(req.perStep[k] as ArrayValue).data;
 }
 
-async function execute(req: StepRequest, c: Compiled): Promise<StepResult> {
+async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Promise<StepResult> {
   const t0 = performance.now();
   const lowering = req.opts.lowering ?? 'auto';
-  if (lowering === 'interpret') return interpretAll(req, c, t0);
+  if (lowering === 'interpret') return interpretAll(req, c, t0, start);
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
@@ -218,7 +250,7 @@ async function execute(req: StepRequest, c: Compiled): Promise<StepResult> {
     }
     const res = await exe.run({
       resident: (b) => {
-        if (b.role === 'state') return residentFor(c.slots[b.index] as State, b, ctx);
+        if (b.role === 'state') return residentFor(c.slots[b.index] as State, start[b.index] as ArrayValue, b, ctx);
         const init = req.carry[b.index] as ArrayValue;
         const r = new ResidentBuffer(ctx, b.elements, b.dtype, `carry#${b.index}`);
         r.write(mantissaOf(init).data, init);
@@ -232,7 +264,7 @@ async function execute(req: StepRequest, c: Compiled): Promise<StepResult> {
     for (const b of plan.buffers) {
       const data = res.data.get(b.id);
       if (!data) continue;
-      if (b.role === 'state') adoptReadback(c.slots[b.index] as State, data, ctx);
+      if (b.role === 'state') adoptReadback(c.slots[b.index] as State, start[b.index] as ArrayValue, data, ctx, writeBack);
       else if (b.role === 'ys') ysLeaves[b.index] = stacked(req, c, b.index, data, b);
       else if (b.role === 'carry') carryOut[b.index] = withUnit(Tensor.fromHost({ dtype: b.dtype, shape: b.shape, data }), c.carryUnits[b.index]);
     }
@@ -254,9 +286,9 @@ function stacked(req: StepRequest, c: Compiled, k: number, data: TypedArray, b: 
 }
 
 /** The CPU reference path: the interpreter over every step, same inputs and write-back. */
-function interpretAll(req: StepRequest, c: Compiled, t0: number): StepResult {
+function interpretAll(req: StepRequest, c: Compiled, t0: number, start: ArrayValue[]): StepResult {
   const g = c.graph;
-  const states = new Map<number, HostArray>(c.slots.map((s, i) => [i, mantissaOf(s.hostValue as ArrayValue).toHost()]));
+  const states = new Map<number, HostArray>(c.slots.map((_s, i) => [i, mantissaOf(start[i] as ArrayValue).toHost()]));
   let carries: HostArray[] = req.carry.map((v) => mantissaOf(v).toHost());
   const slices = req.perStep.map((v) => {
     const h = mantissaOf(v).toHost();
@@ -283,9 +315,10 @@ function interpretAll(req: StepRequest, c: Compiled, t0: number): StepResult {
   for (const o of g.outputs) {
     if (o.kind !== 'state') continue;
     const s = c.slots[o.index] as State;
-    const cur = s.hostValue as ArrayValue;
+    const from = start[o.index] as ArrayValue;
     const h = states.get(o.index) as HostArray;
-    s.setHostValue(withUnit(Tensor.fromHost({ dtype: h.dtype, shape: cur.shape, data: h.data }), unitOfValue(cur)));
+    // a copy: the interpreter's result may share storage with an input or a captured constant
+    writeBack(s, from, withUnit(Tensor.fromHost({ dtype: h.dtype, shape: from.shape, data: h.data.slice() }), unitOfValue(from)));
   }
   const ysLeaves = yOuts.map((o) => stacked(req, c, o.index, ysData[o.index] as TypedArray, g.node(o.node)));
   lastInfo = { kind: req.kind, lowering: 'interpret', steps: req.steps, kernels: 0, dispatches: 0, wallMs: performance.now() - t0 };

@@ -14,6 +14,20 @@ export interface Jitted<A extends unknown[], R> {
   readonly fn: (...args: A) => R;
 }
 
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+/** Cache key of a static argument: primitives by value, objects and functions by identity. */
+function staticKey(a: unknown): string {
+  if (a === null || a === undefined) return String(a);
+  if (typeof a === 'object' || typeof a === 'function') {
+    let id = identities.get(a);
+    if (id === undefined) identities.set(a, (id = nextIdentity++));
+    return `#${id}`;
+  }
+  return `${typeof a}:${String(a)}`;
+}
+
 export function jit<A extends unknown[], R extends Tree | void>(fn: (...args: A) => R, opts: RunOptions = {}): Jitted<A, R> {
   const call = (...args: A): Promise<R> => {
     if (currentTrace()) return Promise.resolve(fn(...args));
@@ -21,7 +35,7 @@ export function jit<A extends unknown[], R extends Tree | void>(fn: (...args: A)
     const statics: string[] = [];
     args.forEach((a, i) => {
       if (isArrayValue(a)) arrays.push(a);
-      else statics.push(`${i}:${typeof a === 'function' ? 'fn' : JSON.stringify(a) ?? String(a)}`);
+      else statics.push(`${i}:${staticKey(a)}`);
     });
     return runStep({
       kind: 'jit', fn, steps: 1, perStep: arrays, leadingAxis: false, carry: [], staticKey: statics.join(','), opts,

@@ -5,7 +5,7 @@
  */
 import { TransformError } from '../errors.ts';
 import { flatten, type Tree } from '../tree.ts';
-import { isArrayValue, type ArrayValue } from '../value.ts';
+import { describeValue, isArrayValue, type ArrayValue } from '../value.ts';
 import { runStep, type RunOptions } from './engine.ts';
 
 export interface LoopOptions extends RunOptions {
@@ -47,7 +47,7 @@ export function forLoop<R extends Tree | void>(fn: (...xs: never[]) => R, ...xsA
   const xs = (isOptions(last) ? xsAndOpts.slice(0, -1) : xsAndOpts) as ArrayValue[];
   try {
     xs.forEach((x, i) => {
-      if (!isArrayValue(x)) throw new TransformError(`forLoop: operand ${i} is not a Quantity or Tensor`);
+      if (!isArrayValue(x)) throw new TransformError(`forLoop: operand ${i} is ${describeValue(x)}, not a Quantity or Tensor`);
     });
     const steps = stepsOf('forLoop', xs, opts.length);
     return runStep({

@@ -6,13 +6,12 @@
 import { Tensor } from '@spiketrace/compiler';
 import { ResidentBuffer, type GpuContext, type PlanBuffer } from '@spiketrace/runtime';
 import type { State } from '../state.ts';
-import { mantissaOf, rewrap } from '../value.ts';
+import { mantissaOf, rewrap, type ArrayValue } from '../value.ts';
 
 const resident = new WeakMap<State, ResidentBuffer>();
 
-export function residentFor(s: State, b: PlanBuffer, ctx: GpuContext): ResidentBuffer {
-  const v = s.hostValue;
-  if (v === undefined) throw new Error(`state "${s.name}" has no value`);
+/** The resident buffer of a State, holding `v` (the value the run starts from). */
+export function residentFor(s: State, v: ArrayValue, b: PlanBuffer, ctx: GpuContext): ResidentBuffer {
   let r = resident.get(s);
   if (!r || r.ctx !== ctx || r.elements !== b.elements || r.dtype !== b.dtype) {
     r?.destroy();
@@ -23,13 +22,16 @@ export function residentFor(s: State, b: PlanBuffer, ctx: GpuContext): ResidentB
   return r;
 }
 
-/** Install a value read back from the GPU as the State's host value, marking the buffer in sync. */
-export function adoptReadback(s: State, data: Tensor['data'], ctx: GpuContext): void {
-  const cur = s.hostValue;
-  if (cur === undefined) return;
-  const m = Tensor.fromHost({ dtype: mantissaOf(cur).dtype, shape: cur.shape, data });
-  const v = rewrap(cur, m);
-  s.setHostValue(v);
+/**
+ * Install a value read back from the GPU as the State's host value (through `install`, which may
+ * refuse when the program wrote the State meanwhile); the buffer is marked as holding it.
+ */
+export function adoptReadback(
+  s: State, from: ArrayValue, data: Tensor['data'], ctx: GpuContext,
+  install: (s: State, from: ArrayValue, v: ArrayValue) => boolean,
+): void {
+  const v = rewrap(from, Tensor.fromHost({ dtype: mantissaOf(from).dtype, shape: from.shape, data }));
+  install(s, from, v);
   const r = resident.get(s);
   if (r && r.ctx === ctx) r.syncedWith = v;
 }
