@@ -6,7 +6,12 @@
 import { nn } from '@spiketrace/state';
 import { Quantity, type Operand } from '@spiketrace/units';
 
-export type InputFn = (...args: Quantity[]) => Quantity;
+/**
+ * A current input that depends on the neuron's V. `slope(V)` is dI/dV: exponential Euler needs
+ * the drift's derivative along V (brainpy.state gets it by autodiff; here the input states it,
+ * e.g. COBA's g * (E - V) has slope -g).
+ */
+export type InputFn = ((...args: Quantity[]) => Quantity) & { slope?: (...args: Quantity[]) => Quantity };
 export type Input = InputFn | Quantity;
 
 function addInto(map: Map<string, Input>, owner: string, what: string, key: string, inp: Input, label?: string): void {
@@ -43,6 +48,23 @@ export class Dynamics extends nn.Dynamics {
 
   sumCurrentInputs(init: Quantity, ...args: Quantity[]): Quantity {
     return sumInto(this.currentInputs, init, args);
+  }
+
+  /**
+   * The summed current and its derivative along V (the first argument): values contribute a
+   * slope of zero, functions their `slope(V)`. A function without a slope is refused.
+   */
+  sumCurrentInputsWithSlope(init: Quantity, V: Quantity, ...rest: Quantity[]): { I: Quantity; slope: Quantity | undefined } {
+    let slope: Quantity | undefined;
+    for (const [k, inp] of this.currentInputs) {
+      if (typeof inp !== 'function') continue;
+      if (!inp.slope) {
+        throw new Error(`${this.name}: current input "${k}" depends on V but gives no slope(V) (dI/dV), which exponential Euler needs`);
+      }
+      const d = inp.slope(V, ...rest);
+      slope = slope ? slope.add(d) : d;
+    }
+    return { I: this.sumCurrentInputs(init, V, ...rest), slope };
   }
 
   sumDeltaInputs(init: Quantity, ...args: Quantity[]): Quantity {

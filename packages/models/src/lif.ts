@@ -69,21 +69,16 @@ export class LIF extends Neuron {
     if (!x.unit.sameDim(mA(1).unit)) {
       throw new UnitMismatchError(`${this.name}.update: the input must be a current (like mA), got a quantity in ${x.unit.name}`, [x.unit.name, 'mA']);
     }
-    for (const [k, inp] of this.currentInputs) {
-      // NOTE: J = -1/tau below assumes the current does not depend on V; brainpy.state differentiates
-      // the drift through V-dependent inputs (COBA), which needs the drift's derivative: not built yet.
-      if (typeof inp === 'function') {
-        throw new Error(`${this.name}: current input "${k}" depends on V (a function); LIF's exponential Euler here supports V-independent inputs only, so far`);
-      }
-    }
     const last = this.V.value;
     const spk = this.getSpike(last);
     // hard reset: the threshold is the stored V itself, so V lands on V_reset
     const Vth = this.spkReset === 'soft' ? this.V_th : last;
     let V = last.sub(Vth.sub(this.V_reset).mul(spk));
-    const I = this.sumCurrentInputs(x, V);
+    const { I, slope } = this.sumCurrentInputsWithSlope(x, V);
     const drift = V.neg().add(this.V_rest).add(this.R.mul(I)).div(this.tau);
-    V = expEulerStep(V, drift, this.tau.pow(-1).neg());
+    // J = d drift / dV = (-1 + R dI/dV) / tau; with COBA inputs that is -(1 + R sum g) / tau
+    const J = slope ? this.R.mul(slope).sub(1).div(this.tau) : this.tau.pow(-1).neg();
+    V = expEulerStep(V, drift, J);
     V = this.sumDeltaInputs(V);
     this.V.value = V;
     return this.getSpike(V);
