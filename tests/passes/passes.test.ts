@@ -264,6 +264,53 @@ describe('cse and dce', () => {
   });
 });
 
+describe('event_count and the passes', () => {
+  // fixed out-degree connectivity [6 pre, 2 targets each] into 4 post neurons
+  const idx = Int32Array.from({ length: 6 * 2 }, (_, i) => (i * 5) % 4);
+  const conn = () => Tensor.fromArray(idx, [6, 2], 'i32');
+  const sp = Float32Array.from([1, 0, 1, 1, 0, 1]);
+  const counts = (s: ArrayLike<number>, scale: number) => {
+    const out = new Int32Array(4);
+    for (let p = 0; p < 6; p++) if (s[p] !== 0) for (let j = 0; j < 2; j++) out[idx[p * 2 + j]!]! += scale;
+    return out;
+  };
+
+  it('cse merges event counts of the same operands; dce drops an unused one', () => {
+    const shared = conn();
+    const t = traceGraph('ev-cse', (k) => {
+      const s = k.xs(0, 'f32', [6]);
+      const a = ops.eventCount(s, shared, 4);
+      const b = ops.eventCount(s, shared, 4);   // same captured array: merges
+      const c = ops.eventCount(s, conn(), 4);   // equal data, another captured array: kept
+      ops.eventCount(s, shared, 9);             // dead
+      return { ys: [ops.add(ops.add(a, b), c)] };
+    });
+    expect(nodesOf(t.graph, 'event_count').length).toBe(4);
+    const g = optimize(t.graph, { verifyEach: true });
+    expect(nodesOf(g, 'event_count').length).toBe(2);
+    sameOutputs(t.graph, g, 1, { xs: [sp], captured: t.captured }, EXACT, 'ev-cse');
+    expectAllClose(runOnCpu(g, 1, { xs: [sp], captured: t.captured }).ys[0], counts(sp, 3), EXACT, 'a + b + c');
+  });
+
+  it('constFold: literal-zero spikes give literal zero counts; all-literal operands fold when uniform', () => {
+    const t = traceGraph('ev-fold', (k) => {
+      const x = k.xs(0, 'i32', [4]);
+      const none = rec(k, 'event_count', [Tensor.full([6], 0), conn()], { nPost: 4 });            // captured indices
+      const all = rec(k, 'event_count', [Tensor.full([6], 1, 'bool'), Tensor.full([6, 2], 0, 'i32')], { nPost: 1 });
+      const some = rec(k, 'event_count', [Tensor.full([6], 1, 'bool'), Tensor.full([6, 2], 1, 'i32')], { nPost: 2 }); // [0, 12]: stays
+      return { ys: [ops.add(x, none), all, some] };
+    });
+    const g = optimize(t.graph, { verifyEach: true });
+    expect(nodesOf(g, 'event_count').length).toBe(1);
+    const inputs = { xs: [Int32Array.from([1, 2, 3, 4])], captured: t.captured };
+    sameOutputs(t.graph, g, 1, inputs, EXACT, 'ev-fold');
+    const out = runOnCpu(g, 1, inputs);
+    expectAllClose(out.ys[0], [1, 2, 3, 4], EXACT, 'x + no events');
+    expectAllClose(out.ys[1], [12], EXACT, 'all 6 x 2 synapses into target 0');
+    expectAllClose(out.ys[2], [0, 12], EXACT, 'all into target 1');
+  });
+});
+
 describe('verify rejects malformed graphs, naming node and pass', () => {
   const x: Node = { id: 0, op: 'input', src: [], dtype: 'f32', shape: [5], arg: { kind: 'xs', index: 0 } };
   const mk = (nodes: Node[], outputs: G['outputs'] = [{ kind: 'y', index: 0, node: nodes.length - 1 }]) => new Graph(nodes, outputs, 'bad');

@@ -39,7 +39,8 @@ class Bindings {
   readonly decls: string[] = [];
   #names = new Map<string, string>();
 
-  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access']): string {
+  /** `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target). */
+  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string): string {
     const key = `${b.id}:${side}`;
     const prev = this.#names.get(key);
     if (prev) {
@@ -54,7 +55,7 @@ class Bindings {
     const binding = this.list.length + 1;
     const nm = `b${binding}`;
     this.list.push({ binding, buffer: b.id, side, access });
-    this.decls.push(`@group(0) @binding(${binding}) var<storage, ${access}> ${nm}: array<${wgslStorageType(b.dtype)}>;`);
+    this.decls.push(`@group(0) @binding(${binding}) var<storage, ${access}> ${nm}: array<${elem ?? wgslStorageType(b.dtype)}>;`);
     this.#names.set(key, nm);
     return nm;
   }
@@ -94,8 +95,14 @@ function frame(name: string, wg: number, invocations: number, decls: string[], h
   return lines.join('\n') + '\n';
 }
 
-export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): PlanKernel {
-  return spec.kind === 'elementwise' ? emitElementwise(g, spec, index, ctx) : emitGlobal(g, spec, index, ctx);
+/**
+ * One kernel spec -> the dispatches that run it, in order. Every spec is one dispatch except
+ * `event_count`, which is two (zero, then scatter): see emitEventCount.
+ */
+export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): PlanKernel[] {
+  if (spec.kind === 'elementwise') return [emitElementwise(g, spec, index, ctx)];
+  if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx);
+  return [emitGlobal(g, spec, index, ctx)];
 }
 
 function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, ctx: EmitContext): PlanKernel {
@@ -270,4 +277,82 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     name, wgsl: frame(name, ctx.workgroupSize, invocations, bind.decls, new Set(), body),
     workgroupSize: ctx.workgroupSize, invocations, bindings: bind.list,
   };
+}
+
+/**
+ * A global op's operand as a WGSL element reader: a buffer (input or materialized temp; the
+ * current step's slice of a per-step buffer) or, for a literal, the literal itself.
+ */
+function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): (idx: string) => string {
+  const n = g.node(id);
+  if (n.op === 'const') {
+    const lit = prim('const').emitWgsl([], n.arg as never, [], n);
+    return () => (n.dtype === 'bool' ? `(${lit} != 0u)` : lit);
+  }
+  const b = n.op === 'input' ? ctx.bufferOfInput(n).buffer : ctx.bufferOfTemp(id).buffer;
+  const arr = bind.name(b, readSide(b), 'read');
+  return (idx) => loadExpr(arr, `${stepOffset(b)}${idx}`, n.dtype);
+}
+
+/**
+ * event_count (primitives/event.ts) as two dispatches of the dispatch chain, both writing the
+ * node's materialized i32 temp `counts` [..., nPost]:
+ *  1. zero:    one invocation per count, `counts[i] = 0` (binds counts as array<i32>);
+ *  2. scatter: one invocation per (batch, pre neuron); a neuron that spiked does
+ *     `atomicAdd(&counts[b*nPost + q], 1)` for each of its k targets q (binds counts as
+ *     array<atomic<i32>>). A neuron that did not spike returns after one load.
+ * Clearing is a kernel of its own, not a special runtime command, so the Plan stays a flat list
+ * of kernels and the runtime needs nothing new: kernels of a compute pass run in order, each
+ * dispatch sees the previous one's writes, and the counts are cleared every step before the
+ * scatter (no accumulation across steps). The same buffer is `array<atomic<i32>>` in the scatter
+ * pipeline and `array<i32>` in the zero kernel and in every consumer; WGSL types bindings per
+ * pipeline, and both are plain storage buffers in the bind-group layout.
+ */
+function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): PlanKernel[] {
+  const n = g.node(spec.node) as Node<'event_count'>;
+  const [sId, iId] = n.src as [number, number];
+  const s = g.node(sId);
+  const ind = g.node(iId);
+  const nPre = s.shape[s.shape.length - 1] as number;
+  const k = ind.shape[1] as number;
+  const nPost = n.arg.nPost;
+  const total = sizeOf(n.shape);
+  const counts = ctx.bufferOfTemp(n.id).buffer;
+  const wg = ctx.workgroupSize;
+
+  const zb = new Bindings();
+  const zout = zb.name(counts, 'only', 'read_write');
+  const zname = `k${index}_event_zero_p${spec.phase}`;
+  const zero: PlanKernel = {
+    name: zname, wgsl: frame(zname, wg, total, zb.decls, new Set(), [`${zout}[i] = 0;`]),
+    workgroupSize: wg, invocations: total, bindings: zb.list,
+  };
+
+  const sb = new Bindings();
+  const spikeAt = operandReader(g, sId, sb, ctx);
+  const targetAt = operandReader(g, iId, sb, ctx);
+  const out = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
+  const spiked = s.op === 'const'
+    ? ((s as Node<'const'>).arg.value !== 0 ? 'true' : 'false')
+    : s.dtype === 'bool' ? spikeAt('i') : `${spikeAt('i')} != 0.0`;
+  const batched = total !== nPost;
+  const body = [
+    'let t = rnd.t0;',
+    `if (${spiked}) {`,
+    `  let row = ${batched ? `(i % ${nPre}u)` : 'i'} * ${k}u;`,
+    `  let base = ${batched ? `(i / ${nPre}u) * ${nPost}u` : '0u'};`,
+    `  for (var j = 0u; j < ${k}u; j++) {`,
+    // a negative i32 reinterprets as a large u32: out-of-range targets are skipped, never written elsewhere
+    `    let q = u32(${targetAt('row + j')});`,
+    `    if (q < ${nPost}u) { atomicAdd(&${out}[base + q], 1); }`,
+    '  }',
+    '}',
+  ];
+  const sname = `k${index}_event_scatter_p${spec.phase}`;
+  const scatterInv = sizeOf(s.shape);
+  const scatter: PlanKernel = {
+    name: sname, wgsl: frame(sname, wg, scatterInv, sb.decls, new Set(), body),
+    workgroupSize: wg, invocations: scatterInv, bindings: sb.list,
+  };
+  return [zero, scatter];
 }

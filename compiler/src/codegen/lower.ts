@@ -48,7 +48,8 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
   const buffers = layoutBuffers(g, fused, steps);
   const use = (b: PlanBuffer): BufferUse => ({ buffer: b });
   const stepsPerRound = lowering === 'temporal-fusion' ? Math.max(1, Math.min(steps, opts.stepsPerRound ?? 2000)) : 1;
-  const kernels = fused.kernels.map((k, i) =>
+  // a spec may emit several dispatches (event_count: zero, then scatter), kept in order
+  const kernels = fused.kernels.flatMap((k, i) =>
     emitKernel(g, k, i, {
       fused: lowering === 'temporal-fusion',
       buffers: buffers.list,

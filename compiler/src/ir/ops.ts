@@ -46,6 +46,9 @@ export interface OpArgs {
   rmax: { axes: number[]; keepdims: boolean };
   rmin: { axes: number[]; keepdims: boolean };
   reshape: { shape: Shape };             // src = [x], same element count, row-major order kept
+  // src = [spikes [..., nPre] bool|f32, indices i32 [nPre, k]] -> i32 [..., nPost]:
+  // out[b, q] = #{(p, j) : spikes[b, p] != 0 and indices[p, j] == q} (fixed out-degree scatter)
+  event_count: { nPost: number };
 }
 
 export type Op = keyof OpArgs;
@@ -54,6 +57,6 @@ export const ELEMENTWISE = new Set<Op>([
   ...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, 'where', 'cast', 'const',
 ]);
 /** Ops whose output element reads other elements of its inputs: phase boundaries. */
-export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape']);
+export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape', 'event_count']);
 /** Ops that CSE must never merge (none yet: every op is pure). */
 export const IMPURE = new Set<Op>([]);

@@ -3,7 +3,8 @@
  * Pre: a verified graph. Post: same outputs, and
  *  1. every node whose operands are all literals becomes a literal (when the result is uniform);
  *  2. identities vanish: x*1, x/1, x+0, x-0 (when they do not broadcast x);
- *  3. chains of scalings merge: (x*c1)*c2 -> x*(c1*c2), which is how unit conversions fold away.
+ *  3. chains of scalings merge: (x*c1)*c2 -> x*(c1*c2), which is how unit conversions fold away;
+ *  4. event_count of literal-zero spikes is literal zero whatever its (captured) connectivity.
  */
 import { compact, type Graph } from '../ir/graph.ts';
 import type { Node } from '../ir/node.ts';
@@ -56,6 +57,11 @@ export const constFold: Pass = {
           emit({ id: n.id, op: 'const', src: [], dtype: n.dtype, shape: n.shape, arg: { value: folded } } as Node);
           continue;
         }
+      }
+      // 4. no spikes, no events (the indices are usually a captured array, not a literal)
+      if (n.op === 'event_count' && lits[0] === 0) {
+        emit({ id: n.id, op: 'const', src: [], dtype: n.dtype, shape: n.shape, arg: { value: 0 } } as Node);
+        continue;
       }
       // 2. identities
       const [a, b] = n.src as [number, number];

@@ -1,6 +1,6 @@
 /**
  * phaseSplit: cut a step into phases at every global dependency.
- * A global op (reduction, reshape) reads across elements, so its operand must be complete in
+ * A global op (reduction, reshape, event_count) reads across elements, so its operand must be complete in
  * memory first: it starts a new phase. Elementwise nodes join the latest phase of their operands.
  *  1. phase(input) = phase(const) = 0
  *  2. phase(elementwise n) = max phase of its operands

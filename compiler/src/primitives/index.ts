@@ -4,6 +4,7 @@
  */
 import type { Op } from '../ir/ops.ts';
 import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './elementwise.ts';
+import { eventCount } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
 
@@ -24,6 +25,7 @@ export const PRIMITIVES: PrimitiveTable = {
   cast,
   ...reducePrims,
   reshape,
+  event_count: eventCount,
 };
 
 export function prim<O extends Op>(op: O): Primitive<O> {

@@ -5,6 +5,8 @@
 import type { DType } from '../ir/dtype.ts';
 import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../ir/ops.ts';
 import { normAxes, sizeOf, type Shape } from '../ir/shape.ts';
+import { ShapeError } from '../errors.ts';
+import { checkEventIndices } from '../primitives/event.ts';
 import { bind } from './bind.ts';
 import { Tensor } from './tensor.ts';
 
@@ -87,4 +89,22 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   return x.dtype === 'bool' ? binary('or', x, Tensor.full(shape, 0, 'bool')) : add(x, Tensor.full(shape, 0, x.dtype));
+}
+
+/**
+ * Event-driven spike propagation over fixed out-degree connectivity: `spikes` [..., nPre] (bool or
+ * f32, nonzero = spiked), `indices` i32 [nPre, k] (row p: the k targets of pre neuron p). Returns
+ * i32 [..., nPost], the number of spikes each post neuron receives this step (duplicates count).
+ * Multiply by a (homogeneous) weight to get the delivered input. See primitives/event.ts.
+ */
+export function eventCount(spikes: Tensor, indices: Tensor, nPost: number): Tensor {
+  // concrete connectivity is checked once here, so a bad target is a trace-time error, not a skipped write
+  if (!indices.isTraced && indices.dtype === 'i32' && indices.ndim === 2 && Number.isInteger(nPost) && nPost > 0) {
+    try {
+      checkEventIndices(indices.toHost(), nPost);
+    } catch (e) {
+      throw new ShapeError((e as Error).message);
+    }
+  }
+  return bind('event_count', [spikes, indices], { nPost });
 }

@@ -1,0 +1,109 @@
+/**
+ * event_count: event-driven sparse spike propagation over fixed out-degree connectivity.
+ *
+ *   src = [spikes [..., nPre] (bool or f32; nonzero = spiked), indices i32 [nPre, k]], arg = { nPost }
+ *   out i32 [..., nPost]:  out[b, q] = #{ (p, j) : spikes[b, p] != 0 and indices[p, j] == q }
+ *
+ * Row p of `indices` lists the k post-synaptic targets of pre neuron p (duplicates allowed, each
+ * counts). The op delivers spike *counts*; the caller applies the weight as an elementwise
+ * multiply (`counts * w`), which is exactly the homogeneous-weight case of the COBA benchmark.
+ *
+ * Why counts and integer atomics. On the GPU (codegen/emit-kernel.ts, emitEventCount) the step runs
+ * two dispatches: a zero kernel clears the counts temp, then a scatter kernel with one invocation
+ * per (batch, pre neuron) does, only if that neuron spiked, `atomicAdd(&counts[b*nPost + q], 1)`
+ * for its k targets. So the work is proportional to the spikes, not to the synapses. Integer
+ * addition is associative and commutative, so whatever order the atomics land in, the result is
+ * the exact count: deterministic, bit-identical to the CPU reference below, and identical under
+ * every lowering. The weight multiply afterwards is one f32 rounding per element, the same on the
+ * CPU and the GPU.
+ *  - Not f32 atomics: WGSL has none. Emulating them with an atomicCompareExchangeWeak loop on the
+ *    bit pattern retries under contention (every spike of a step hits ~k targets, and popular
+ *    targets collide) and, worse, makes the sum depend on the order in which the float additions
+ *    win: results would differ from run to run and from the reference in the last bits, and spike
+ *    trains of a chaotic network diverge from that. Fixed-point integer atomics fix the order
+ *    problem but need a scale and an overflow bound per projection; for homogeneous weights the
+ *    natural fixed point is the count itself.
+ *  - Not a gather (one invocation per post neuron summing over its incoming synapses): it needs
+ *    the transposed (in-degree) connectivity, and it touches every synapse every step, spiking or
+ *    not, so its cost is nPost * k_in whatever the activity; at the ~1% of neurons that spike
+ *    per 0.1 ms step in COBA that is ~100x the useful work. It is deterministic without atomics,
+ *    which is why it was measured as the alternative (bench/experiments/event-vs-gather.ts).
+ *
+ * Measured (bench/experiments/event-vs-gather.ts: nPre = nPost = 4000, k = 80, Dawn on Mesa
+ * lavapipe (llvmpipe, LLVM 15) on a 2-core box under load ~3.5; microseconds per step, median of 11
+ * interleaved runs of 200-step dispatch chains; an empty dispatch costs ~6 us there):
+ *   spiking    event (zero + scatter)   gather (CSR by post)   gather / event
+ *   1%  (41)   ~110  (~40 + ~80)        ~1560                  ~14x
+ *   10% (405)  ~420-440 (~40 + ~420)    ~1550                  ~3.6x
+ * The gather costs the same at any activity; the scatter grows with the spikes (~1 us per 100
+ * atomics here), so the crossover lies near 40% of neurons spiking per step, far above COBA's ~0.2%.
+ *
+ * Out-of-range targets: the CPU reference throws; `ops.eventCount` checks concrete indices at
+ * trace time; the GPU kernel skips a target outside [0, nPost) rather than write another row.
+ */
+import type { Aval } from '../ir/node.ts';
+import { sizeOf } from '../ir/shape.ts';
+import type { HostArray, Primitive } from './types.ts';
+
+export const eventCount: Primitive<'event_count'> = {
+  op: 'event_count', kind: 'global', vjp: null,
+  infer(srcs, arg) {
+    if (srcs.length !== 2) throw new Error(`event_count takes [spikes, indices], got ${srcs.length} operand(s)`);
+    const [spikes, indices] = srcs as [Aval, Aval];
+    if (spikes.dtype !== 'bool' && spikes.dtype !== 'f32') {
+      throw new Error(`event_count: spikes must be bool or f32 (nonzero = spiked), got ${spikes.dtype}; compare with 0 first`);
+    }
+    if (spikes.shape.length < 1) throw new Error('event_count: spikes must have shape [..., nPre], got a scalar');
+    if (indices.dtype !== 'i32') throw new Error(`event_count: indices must be i32, got ${indices.dtype}`);
+    if (indices.shape.length !== 2) {
+      throw new Error(`event_count: indices must have shape [nPre, k] (rank 2), got [${indices.shape.join(', ')}]`);
+    }
+    const nPre = spikes.shape[spikes.shape.length - 1] as number;
+    if (indices.shape[0] !== nPre) {
+      throw new Error(
+        `event_count: indices has ${indices.shape[0]} rows but spikes has ${nPre} pre neurons (last dim of [${spikes.shape.join(', ')}]); ` +
+          'indices must be [nPre, k]',
+      );
+    }
+    const nPost = arg?.nPost;
+    if (typeof nPost !== 'number' || !Number.isInteger(nPost) || nPost <= 0) {
+      throw new Error(`event_count: nPost must be a positive integer, got ${String(nPost)}`);
+    }
+    return { dtype: 'i32', shape: [...spikes.shape.slice(0, -1), nPost] };
+  },
+  evalCpu(srcs, arg, out) {
+    const [spikes, indices] = srcs as [HostArray, HostArray];
+    const nPre = spikes.shape[spikes.shape.length - 1] as number;
+    const k = indices.shape[1] as number;
+    const nPost = arg.nPost;
+    const batch = nPre === 0 ? 0 : sizeOf(spikes.shape) / nPre;
+    const data = new Int32Array(sizeOf(out.shape));
+    for (let b = 0; b < batch; b++) {
+      const base = b * nPost;
+      for (let p = 0; p < nPre; p++) {
+        if (spikes.data[b * nPre + p] === 0) continue;
+        for (let j = 0; j < k; j++) {
+          const q = indices.data[p * k + j] as number;
+          if (!(q >= 0 && q < nPost)) throw new RangeError(`event_count: indices[${p}, ${j}] = ${q} is outside [0, ${nPost})`);
+          data[base + q] = (data[base + q] as number) + 1;
+        }
+      }
+    }
+    return { dtype: 'i32', shape: out.shape, data };
+  },
+  // a global op: emit-kernel.ts writes its two kernels (zero, scatter); there is no per-element expression
+  emitWgsl() {
+    throw new Error('event_count is a global op: its kernels come from emitKernel, not an elementwise expression');
+  },
+};
+
+/** Throw unless every target in a concrete indices array lies in [0, nPost). */
+export function checkEventIndices(indices: HostArray, nPost: number): void {
+  const k = indices.shape[1] as number;
+  for (let i = 0; i < indices.data.length; i++) {
+    const q = indices.data[i] as number;
+    if (!(q >= 0 && q < nPost)) {
+      throw new Error(`event_count: indices[${Math.floor(i / k)}, ${i % k}] = ${q} is outside [0, ${nPost}) (nPost = ${nPost})`);
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * event_count (compiler/src/primitives/event.ts): event-driven sparse spike propagation over fixed
+ * out-degree connectivity, on real WebGPU against the CPU reference.
+ *
+ * Every comparison here is exact (EXACT tolerance): the op delivers integer counts through integer
+ * atomics, whose sum does not depend on the order the atomics land in, and the networks below keep
+ * every float value dyadic with few bits (increments k/64, threshold 1, decay 0.5, weight 0.25), so
+ * the elementwise arithmetic around the op is exact on both sides and no spike can flip.
+ *
+ * Sizes are not multiples of the workgroup (64): nPre = 130 -> nPost = 257, k = 7, with duplicate
+ * targets in rows (each counts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lower, optimize, ops, SpiketraceError, ShapeError, Tensor } from '@spiketrace/compiler';
+import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
+import { traceGraph } from '../helpers/graph.ts';
+import { EXACT, expectAllClose, runOnCpu, runOnGpu } from '../helpers/gpu.ts';
+import { mulberry32, randInt, type Rng } from '../helpers/random.ts';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await acquireDevice();
+});
+afterAll(() => {
+  releaseDevice();
+});
+
+const N_PRE = 130;
+const N_POST = 257;
+const K = 7;
+
+/** Random fixed out-degree connectivity; every row gets at least one duplicate target. */
+function connectivity(rng: Rng, nPre: number, nPost: number, k: number): Int32Array {
+  const idx = new Int32Array(nPre * k);
+  for (let p = 0; p < nPre; p++) {
+    for (let j = 0; j < k; j++) idx[p * k + j] = randInt(rng, 0, nPost - 1);
+    if (k > 1) idx[p * k + k - 1] = idx[p * k] as number;
+  }
+  return idx;
+}
+
+/** Spike patterns of `n` elements with the given density: f32 (varied nonzero values) or bool. */
+function spikes(rng: Rng, n: number, density: number, dtype: 'f32' | 'bool'): Float32Array | Uint8Array {
+  const out = dtype === 'f32' ? new Float32Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (rng() >= density) continue;
+    out[i] = dtype === 'f32' ? (rng() < 0.5 ? 1 : -0.5 - rng()) : 1;
+  }
+  return out;
+}
+
+/** The independent reference: for each batch row, each pre neuron that spiked, each target. */
+function reference(sp: ArrayLike<number>, idx: Int32Array, nPre: number, k: number, nPost: number): Int32Array {
+  const batch = sp.length / nPre;
+  const out = new Int32Array(batch * nPost);
+  for (let b = 0; b < batch; b++) {
+    for (let p = 0; p < nPre; p++) {
+      if (sp[b * nPre + p] === 0) continue;
+      for (let j = 0; j < k; j++) out[b * nPost + (idx[p * k + j] as number)]! += 1;
+    }
+  }
+  return out;
+}
+
+const idxTensor = (idx: Int32Array, nPre: number, k: number) => Tensor.fromArray(idx, [nPre, k], 'i32');
+
+describe('event_count: the CPU reference', () => {
+  it('eager evaluation equals the independent loop (unbatched and batched, f32 and bool)', () => {
+    const rng = mulberry32(3);
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    for (const dtype of ['f32', 'bool'] as const) {
+      for (const lead of [[], [2], [2, 3]]) {
+        const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
+        const sp = spikes(rng, n, 0.3, dtype);
+        const out = ops.eventCount(Tensor.fromArray(sp, [...lead, N_PRE], dtype), idxTensor(idx, N_PRE, K), N_POST);
+        expect(out.dtype).toBe('i32');
+        expect(out.shape).toEqual([...lead, N_POST]);
+        expectAllClose(out.data, reference(sp, idx, N_PRE, K, N_POST), EXACT, `eager ${dtype} [${lead}]`);
+      }
+    }
+  });
+
+  it('rejects bad operands with clear messages', () => {
+    const idx = idxTensor(new Int32Array(4 * 2), 4, 2);
+    const sp = Tensor.fromArray([1, 0, 1, 0]);
+    expect(() => ops.eventCount(Tensor.fromArray([1, 0, 1, 0], [4], 'i32'), idx, 3)).toThrow(/spikes must be bool or f32.*got i32/);
+    expect(() => ops.eventCount(Tensor.scalar(1), idx, 3)).toThrow(/shape \[\.\.\., nPre\]/);
+    expect(() => ops.eventCount(sp, Tensor.fromArray(new Float32Array(8), [4, 2]), 3)).toThrow(/indices must be i32, got f32/);
+    expect(() => ops.eventCount(sp, Tensor.fromArray(new Int32Array(8), [8], 'i32'), 3)).toThrow(/indices must have shape \[nPre, k\] \(rank 2\), got \[8\]/);
+    expect(() => ops.eventCount(sp, idxTensor(new Int32Array(10), 5, 2), 3)).toThrow(/indices has 5 rows but spikes has 4 pre neurons/);
+    expect(() => ops.eventCount(sp, idx, 0)).toThrow(/nPost must be a positive integer, got 0/);
+    expect(() => ops.eventCount(sp, idx, 2.5)).toThrow(/nPost must be a positive integer, got 2.5/);
+    expect(() => ops.eventCount(sp, idxTensor(Int32Array.from([0, 1, 2, 3, 0, 0, 1, -1]), 4, 2), 3)).toThrow(ShapeError);
+    expect(() => ops.eventCount(sp, idxTensor(Int32Array.from([0, 1, 2, 3, 0, 0, 1, 1]), 4, 2), 3)).toThrow(/indices\[1, 1\] = 3 is outside \[0, 3\)/);
+    expect(() => ops.eventCount(sp, idxTensor(Int32Array.from([0, 1, 2, 2, 0, 0, 1, -1]), 4, 2), 3)).toThrow(/indices\[3, 1\] = -1 is outside/);
+  });
+});
+
+describe('event_count on the GPU: one op, random spike patterns per step', () => {
+  // each step gets a fresh pattern (xs), so the counts must be cleared every step
+  const cases = [
+    { name: 'unbatched f32', lead: [] as number[], dtype: 'f32' as const },
+    { name: 'unbatched bool', lead: [], dtype: 'bool' as const },
+    { name: 'batched [2, nPre] f32', lead: [2], dtype: 'f32' as const },
+    { name: 'batched [2, nPre] bool', lead: [2], dtype: 'bool' as const },
+  ];
+  it.each(cases)('$name: dense densities 0..1 over 6 steps equal the reference, step by step', async ({ lead, dtype }) => {
+    const rng = mulberry32(41 + lead.length * 10 + (dtype === 'bool' ? 1 : 0));
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
+    const densities = [0.1, 0, 1, 0.02, 0.5, 0.1];
+    const steps = densities.length;
+    const xs = dtype === 'f32' ? new Float32Array(steps * n) : new Uint8Array(steps * n);
+    densities.forEach((d, t) => xs.set(spikes(rng, n, d, dtype), t * n));
+    const tr = traceGraph('event-op', (k) => ({ ys: [ops.eventCount(k.xs(0, dtype, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST)] }));
+    const g = optimize(tr.graph, { verifyEach: true });
+    const inputs = { xs: [xs], captured: tr.captured };
+    const gpu = await runOnGpu(ctx, g, steps, inputs, 'auto');
+    expect(gpu.plan.lowering).toBe('dispatch-chain');
+    const cpu = runOnCpu(g, steps, inputs);
+    const m = n / N_PRE * N_POST;
+    for (let t = 0; t < steps; t++) {
+      const want = reference(xs.subarray(t * n, (t + 1) * n), idx, N_PRE, K, N_POST);
+      expectAllClose(cpu.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `interpreter step ${t}`);
+      expectAllClose(gpu.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `GPU step ${t} (density ${densities[t]})`);
+    }
+  });
+
+  it('literal operands: uniform connectivity, all-fired spikes; odd sizes', async () => {
+    // every target is 3: the trace turns the uniform indices array into a literal, not a buffer
+    const rng = mulberry32(8);
+    const nPre = 65, nPost = 5, k = 3;
+    const steps = 3;
+    const xs = new Float32Array(steps * nPre);
+    for (let t = 0; t < steps; t++) xs.set(spikes(rng, nPre, 0.4, 'f32'), t * nPre);
+    const idx = new Int32Array(nPre * k).fill(3);
+    const idx2 = connectivity(rng, nPre, nPost, k);
+    const tr = traceGraph('event-lit', (kit) => ({
+      ys: [
+        ops.eventCount(kit.xs(0, 'f32', [nPre]), idxTensor(idx, nPre, k), nPost),
+        // literal spikes (all fired) with captured connectivity, recorded rather than evaluated eagerly
+        kit.tr.add('event_count', [Tensor.full([nPre], 1), idxTensor(idx2, nPre, k)], { nPost }, { dtype: 'i32', shape: [nPost] }),
+      ],
+    }));
+    expect(tr.graph.nodes.some((nd) => nd.op === 'const' && nd.dtype === 'i32')).toBe(true);
+    const gpu = await runOnGpu(ctx, tr.graph, steps, { xs: [xs], captured: tr.captured }, 'auto');
+    const allFired = reference(new Float32Array(nPre).fill(1), idx2, nPre, k, nPost);
+    for (let t = 0; t < steps; t++) {
+      expectAllClose(gpu.ys[0]!.subarray(t * nPost, (t + 1) * nPost), reference(xs.subarray(t * nPre, (t + 1) * nPre), idx, nPre, k, nPost), EXACT, `step ${t}`);
+      expectAllClose(gpu.ys[1]!.subarray(t * nPost, (t + 1) * nPost), allFired, EXACT, `literal spikes, step ${t}`);
+    }
+  });
+});
+
+/**
+ * A small network in the shape the COBA model takes: a pre population v [..., nPre] integrates a
+ * per-neuron drive and spikes at 1 (reset to 0), its spikes go through event_count, and a post
+ * conductance g [..., nPost] decays by 0.5 and takes counts * 0.25. Phases: elementwise (v, spike)
+ * -> event_count -> elementwise consumer (g), over several steps of the dispatch chain.
+ */
+function network(lead: number[], spikeDtype: 'f32' | 'bool', seed: number) {
+  const rng = mulberry32(seed);
+  const batch = lead.reduce((a, d) => a * d, 1);
+  const idx = connectivity(rng, N_PRE, N_POST, K);
+  const v0 = new Float32Array(batch * N_PRE).map(() => randInt(rng, 0, 63) / 64);
+  const drive = new Float32Array(N_PRE).map(() => randInt(rng, 1, 24) / 64);
+  const tr = traceGraph(`net-${spikeDtype}`, (k) => {
+    const v = k.state('v', Tensor.fromArray(v0, [...lead, N_PRE]));
+    const g = k.state('g', Tensor.full([...lead, N_POST], 0));
+    const gain = k.xs(0, 'f32', []); // per-step drive gain (1 or 2): activity changes across steps
+    const vin = ops.add(v.read(), ops.mul(Tensor.fromArray(drive), gain));
+    const fired = ops.compare('ge', vin, 1);
+    v.write(ops.where(fired, 0, vin));
+    const counts = ops.eventCount(spikeDtype === 'bool' ? fired : ops.cast(fired, 'f32'), idxTensor(idx, N_PRE, K), N_POST);
+    const gNew = ops.add(ops.mul(g.read(), 0.5), ops.mul(ops.cast(counts, 'f32'), 0.25)); // weight: counts * w
+    g.write(gNew);
+    return { ys: [counts, ops.cast(fired, 'f32')] };
+  });
+  return { tr, idx, batch };
+}
+
+describe('event_count inside a step: elementwise -> event_count -> elementwise consumer', () => {
+  const cases = [
+    { lead: [] as number[], dtype: 'f32' as const },
+    { lead: [], dtype: 'bool' as const },
+    { lead: [2], dtype: 'f32' as const },
+    { lead: [2], dtype: 'bool' as const },
+  ];
+  it.each(cases)('lead [$lead], $dtype spikes: 25 steps equal the interpreter and the reference, exactly', async ({ lead, dtype }) => {
+    const { tr, idx, batch } = network(lead, dtype, 100 + lead.length * 2 + (dtype === 'bool' ? 1 : 0));
+    const g = optimize(tr.graph, { verifyEach: true });
+    const steps = 25;
+    const gain = Float32Array.from({ length: steps }, (_, t) => (t % 5 === 2 ? 2 : 1));
+    const inputs = { xs: [gain], states: tr.states, captured: tr.captured };
+    const plan = lower(g, steps, { maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage });
+    expect(plan.lowering).toBe('dispatch-chain');
+    const names = plan.kernels.map((k) => k.name);
+    expect(names.some((n) => /event_zero/.test(n))).toBe(true);
+    expect(names.findIndex((n) => /event_zero/.test(n))).toBe(names.findIndex((n) => /event_scatter/.test(n)) - 1);
+    const gpu = await runOnGpu(ctx, g, steps, inputs, 'auto');
+    const cpu = runOnCpu(g, steps, inputs);
+    expectAllClose(gpu.ys[1], cpu.ys[1], EXACT, 'spikes over all steps');
+    expectAllClose(gpu.ys[0], cpu.ys[0], EXACT, 'counts over all steps');
+    for (const [slot, v] of cpu.states) expectAllClose(gpu.states.get(slot), v, EXACT, `final state#${slot}`);
+    // the reference, step by step, from the spikes the run produced
+    const nS = batch * N_PRE, nC = batch * N_POST;
+    let total = 0;
+    const gRef = new Float32Array(nC);
+    for (let t = 0; t < steps; t++) {
+      const sp = gpu.ys[1]!.subarray(t * nS, (t + 1) * nS);
+      for (let i = 0; i < nS; i++) total += sp[i]!;
+      const want = reference(sp, idx, N_PRE, K, N_POST);
+      expectAllClose(gpu.ys[0]!.subarray(t * nC, (t + 1) * nC), want, EXACT, `counts at step ${t}`);
+      for (let i = 0; i < nC; i++) gRef[i] = Math.fround(Math.fround(gRef[i]! * 0.5) + Math.fround(want[i]! * 0.25));
+    }
+    expectAllClose(gpu.states.get(1), gRef, EXACT, 'final g against the reference');
+    // activity is neither silent nor saturated
+    expect(total).toBeGreaterThan(steps * nS * 0.05);
+    expect(total).toBeLessThan(steps * nS * 0.8);
+  });
+
+  it('the consumer sees counts cleared every step (no accumulation across steps)', async () => {
+    // the same spike pattern every step (a state the step only reads): per-step counts are constant,
+    // and the accumulated state after T steps is exactly T times one step's counts
+    const rng = mulberry32(5);
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    const pattern = spikes(rng, 2 * N_PRE, 0.3, 'f32') as Float32Array;
+    const tr = traceGraph('no-accum', (k) => {
+      const s = k.state('s', Tensor.fromArray(pattern, [2, N_PRE]));
+      const acc = k.state('acc', Tensor.full([2, N_POST], 0));
+      const counts = ops.eventCount(s.read(), idxTensor(idx, N_PRE, K), N_POST);
+      const w = ops.mul(ops.cast(counts, 'f32'), 1.5);
+      acc.write(ops.add(acc.read(), w));
+      return { ys: [w] };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const steps = 9;
+    const gpu = await runOnGpu(ctx, g, steps, { states: tr.states, captured: tr.captured }, 'dispatch-chain');
+    const once = Float32Array.from(reference(pattern, idx, N_PRE, K, N_POST), (c) => c * 1.5);
+    expect(once.some((x) => x > 0)).toBe(true);
+    for (let t = 0; t < steps; t++) expectAllClose(gpu.ys[0]!.subarray(t * 2 * N_POST, (t + 1) * 2 * N_POST), once, EXACT, `weighted counts at step ${t}`);
+    const accSlot = [...gpu.states.keys()][0]!;
+    expectAllClose(gpu.states.get(accSlot), once.map((x) => x * steps), EXACT, `accumulated over ${steps} steps`);
+  });
+
+  it('temporal fusion is refused with a clear error; auto picks the dispatch chain', () => {
+    const g = optimize(network([2], 'bool', 1).tr.graph, { verifyEach: true });
+    expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(SpiketraceError);
+    expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(/temporal fusion needs an element-local step.*2 phase\(s\).*dispatch-chain/s);
+    const plan = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
+    expect(plan.lowering).toBe('dispatch-chain');
+    // the counts temp: atomic in the scatter, plain i32 in the zero kernel and in the consumer
+    const scatter = plan.kernels.find((k) => /event_scatter/.test(k.name))!;
+    const zero = plan.kernels.find((k) => /event_zero/.test(k.name))!;
+    const counts = plan.buffers.find((b) => b.role === 'temp' && b.dtype === 'i32')!;
+    expect(scatter.wgsl).toMatch(/array<atomic<i32>>/);
+    expect(scatter.wgsl).toMatch(/atomicAdd\(/);
+    expect(scatter.invocations).toBe(2 * N_PRE);
+    expect(zero.invocations).toBe(2 * N_POST);
+    expect(zero.wgsl).not.toMatch(/atomic/);
+    const consumers = plan.kernels.filter((k) => k !== scatter && k !== zero && k.bindings.some((b) => b.buffer === counts.id));
+    expect(consumers.length).toBeGreaterThan(0);
+    for (const c of consumers) expect(c.wgsl).toMatch(/array<i32>/);
+  });
+});
