@@ -47,7 +47,7 @@ export interface PlanKernel {
   bindings: PlanBinding[];
 }
 
-export type Lowering = 'temporal-fusion' | 'dispatch-chain';
+export type Lowering = 'temporal-fusion' | 'dispatch-chain' | 'persistent-workgroup';
 
 export interface Plan {
   format: 'spiketrace-plan';
@@ -55,7 +55,7 @@ export interface Plan {
   lowering: Lowering;
   /** Time steps T covered by one run. */
   steps: number;
-  /** Steps one round covers: 1 for the dispatch chain, a chunk for temporal fusion. */
+  /** Steps one round covers: 1 for the dispatch chain, a chunk for temporal fusion and the persistent workgroup. */
   stepsPerRound: number;
   /** Rounds encoded per command buffer (and per submit). */
   roundsPerSubmit: number;

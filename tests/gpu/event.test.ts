@@ -104,7 +104,8 @@ describe('event_count on the GPU: one op, random spike patterns per step', () =>
     { name: 'batched [2, nPre] f32', lead: [2], dtype: 'f32' as const },
     { name: 'batched [2, nPre] bool', lead: [2], dtype: 'bool' as const },
   ];
-  it.each(cases)('$name: dense densities 0..1 over 6 steps equal the reference, step by step', async ({ lead, dtype }) => {
+  it.each(cases.flatMap((c) => (['dispatch-chain', 'persistent-workgroup'] as const).map((lowering) => ({ ...c, lowering }))))(
+    '$name, $lowering: dense densities 0..1 over 6 steps equal the reference, step by step', async ({ lead, dtype, lowering }) => {
     const rng = mulberry32(41 + lead.length * 10 + (dtype === 'bool' ? 1 : 0));
     const idx = connectivity(rng, N_PRE, N_POST, K);
     const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
@@ -115,8 +116,8 @@ describe('event_count on the GPU: one op, random spike patterns per step', () =>
     const tr = traceGraph('event-op', (k) => ({ ys: [ops.eventCount(k.xs(0, dtype, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST)] }));
     const g = optimize(tr.graph, { verifyEach: true });
     const inputs = { xs: [xs], captured: tr.captured };
-    const gpu = await runOnGpu(ctx, g, steps, inputs, 'auto');
-    expect(gpu.plan.lowering).toBe('dispatch-chain');
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    expect(gpu.plan.lowering).toBe(lowering);
     const cpu = runOnCpu(g, steps, inputs);
     const m = n / N_PRE * N_POST;
     for (let t = 0; t < steps; t++) {
@@ -143,7 +144,7 @@ describe('event_count on the GPU: one op, random spike patterns per step', () =>
       ],
     }));
     expect(tr.graph.nodes.some((nd) => nd.op === 'const' && nd.dtype === 'i32')).toBe(true);
-    const gpu = await runOnGpu(ctx, tr.graph, steps, { xs: [xs], captured: tr.captured }, 'auto');
+    const gpu = await runOnGpu(ctx, tr.graph, steps, { xs: [xs], captured: tr.captured }, 'persistent-workgroup');
     const allFired = reference(new Float32Array(nPre).fill(1), idx2, nPre, k, nPost);
     for (let t = 0; t < steps; t++) {
       expectAllClose(gpu.ys[0]!.subarray(t * nPost, (t + 1) * nPost), reference(xs.subarray(t * nPre, (t + 1) * nPre), idx, nPre, k, nPost), EXACT, `step ${t}`);
@@ -186,18 +187,20 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     { lead: [2], dtype: 'f32' as const },
     { lead: [2], dtype: 'bool' as const },
   ];
-  it.each(cases)('lead [$lead], $dtype spikes: 25 steps equal the interpreter and the reference, exactly', async ({ lead, dtype }) => {
+  it.each(cases.flatMap((c) => (['dispatch-chain', 'persistent-workgroup'] as const).map((lowering) => ({ ...c, lowering }))))(
+    'lead [$lead], $dtype spikes, $lowering: 25 steps equal the interpreter and the reference, exactly', async ({ lead, dtype, lowering }) => {
     const { tr, idx, batch } = network(lead, dtype, 100 + lead.length * 2 + (dtype === 'bool' ? 1 : 0));
     const g = optimize(tr.graph, { verifyEach: true });
     const steps = 25;
     const gain = Float32Array.from({ length: steps }, (_, t) => (t % 5 === 2 ? 2 : 1));
     const inputs = { xs: [gain], states: tr.states, captured: tr.captured };
-    const plan = lower(g, steps, { maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage });
-    expect(plan.lowering).toBe('dispatch-chain');
+    const plan = lower(g, steps, { lowering: 'dispatch-chain', maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage });
+    expect(lower(g, steps, { maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage }).lowering).toBe('persistent-workgroup');
     const names = plan.kernels.map((k) => k.name);
     expect(names.some((n) => /event_zero/.test(n))).toBe(true);
     expect(names.findIndex((n) => /event_zero/.test(n))).toBe(names.findIndex((n) => /event_scatter/.test(n)) - 1);
-    const gpu = await runOnGpu(ctx, g, steps, inputs, 'auto');
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    expect(gpu.plan.lowering).toBe(lowering);
     const cpu = runOnCpu(g, steps, inputs);
     expectAllClose(gpu.ys[1], cpu.ys[1], EXACT, 'spikes over all steps');
     expectAllClose(gpu.ys[0], cpu.ys[0], EXACT, 'counts over all steps');
@@ -243,12 +246,16 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     expectAllClose(gpu.states.get(accSlot), once.map((x) => x * steps), EXACT, `accumulated over ${steps} steps`);
   });
 
-  it('temporal fusion is refused with a clear error; auto picks the dispatch chain', () => {
+  it('temporal fusion is refused with a clear error; auto picks the persistent workgroup (small), chain binding types', () => {
     const g = optimize(network([2], 'bool', 1).tr.graph, { verifyEach: true });
     expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(SpiketraceError);
     expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(/temporal fusion needs an element-local step.*2 phase\(s\).*dispatch-chain/s);
-    const plan = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
-    expect(plan.lowering).toBe('dispatch-chain');
+    const auto = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
+    expect(auto.lowering).toBe('persistent-workgroup');
+    // one shader: the counts are atomic everywhere in it
+    expect(auto.kernels[0]!.wgsl).toMatch(/atomicStore\(/);
+    expect(auto.kernels[0]!.wgsl).toMatch(/atomicLoad\(/);
+    const plan = lower(g, 10, { lowering: 'dispatch-chain', maxStorageBuffers: 16 });
     // the counts temp: atomic in the scatter, plain i32 in the zero kernel and in the consumer
     const scatter = plan.kernels.find((k) => /event_scatter/.test(k.name))!;
     const zero = plan.kernels.find((k) => /event_zero/.test(k.name))!;

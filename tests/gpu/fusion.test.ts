@@ -149,24 +149,31 @@ describe('a step with reductions', () => {
     });
   };
 
-  it('refuses temporal fusion with a clear error; auto picks the dispatch chain', () => {
+  it('refuses temporal fusion with a clear error; auto picks the persistent workgroup', () => {
     const g = optimize(build(33).graph, { verifyEach: true });
     expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(SpiketraceError);
     expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(/temporal fusion needs an element-local step.*dispatch-chain/s);
-    const plan = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
-    expect(plan.lowering).toBe('dispatch-chain');
+    // small: the cost model picks one persistent workgroup (one dispatch per round)
+    const auto = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
+    expect(auto.lowering).toBe('persistent-workgroup');
+    expect(auto.kernels.length).toBe(1);
+    expect(auto.kernels[0]!.wgsl).toMatch(/storageBarrier\(\); workgroupBarrier\(\);/);
+    const plan = lower(g, 10, { lowering: 'dispatch-chain', maxStorageBuffers: 16 });
     expect(plan.stepsPerRound).toBe(1);
     expect(plan.kernels.length).toBeGreaterThan(1);
   });
 
-  it.each([1, 33, 257])('N=%i: dispatch chain matches the interpreter, step-local and over 30 steps', async (n) => {
+  it.each([
+    [1, 'dispatch-chain'], [33, 'dispatch-chain'], [257, 'dispatch-chain'],
+    [1, 'persistent-workgroup'], [33, 'persistent-workgroup'], [257, 'persistent-workgroup'],
+  ] as const)('N=%i: %s matches the interpreter, step-local and over 30 steps', async (n, lowering) => {
     const t = build(n);
     const g = optimize(t.graph, { verifyEach: true });
     const steps = 30;
     const xs = [uniform(mulberry32(99), steps, -1, 1, 1e-3)];
     const inputs = { xs, states: t.states, carries: [], captured: t.captured };
-    const gpu = await runOnGpu(ctx, g, steps, inputs, 'auto');
-    expect(gpu.plan.lowering).toBe('dispatch-chain');
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    expect(gpu.plan.lowering).toBe(lowering);
     const stateY = new Map([[0, 3]]);
     checkStepLocal(g, steps, gpu, inputs, stateY, undefined, STEP_TOL, `reduce N=${n}`);
     checkFinalStates(gpu, steps, stateY, undefined, `reduce N=${n}`);

@@ -82,9 +82,9 @@ describe('forLoop', () => {
     leakyRef(4, Array.from({ length: 20 }, () => 7)).forEach((r, i) => expect(third.toDecimal(u.mV).data[i]).toBeCloseTo(r, 4));
   });
 
-  it('a step with a reduction is lowered to the dispatch chain and matches the interpreter', async () => {
+  it('a step with a reduction runs as a dispatch chain or a persistent workgroup and matches the interpreter', async () => {
     const results: Float32Array[] = [];
-    for (const lowering of ['auto', 'interpret'] as const) {
+    for (const lowering of ['dispatch-chain', 'persistent-workgroup', 'auto', 'interpret'] as const) {
       const m = new Leaky(6);
       nn.initAllStates(m);
       m.v.value = u.mV([1, -2, 3, -4, 5, -6]);
@@ -95,10 +95,10 @@ describe('forLoop', () => {
         return [m.v.value, u.math.max(v)];
       };
       const out = await environ.context({ dt: u.ms(0.1) }, () => transform.forLoop(step, u.mV([3, 1, 4, 1, 5, 9, 2, 6]), { lowering }));
-      if (lowering === 'auto') expect(transform.lastRun()?.lowering).toBe('dispatch-chain');
+      if (lowering === 'auto') expect(transform.lastRun()?.lowering).toBe('persistent-workgroup');
       results.push(Float32Array.from([...out[0]!.toDecimal(u.mV).data, ...out[1]!.toDecimal(u.mV).data]));
     }
-    results[0]!.forEach((x, i) => expect(x).toBeCloseTo(results[1]![i]!, 5));
+    for (const r of results.slice(0, 3)) r.forEach((x, i) => expect(x).toBeCloseTo(results[3]![i]!, 5));
   });
 
   it('forcing temporal fusion on a step with a reduction is a clear error', async () => {
@@ -136,7 +136,7 @@ describe('scan', () => {
     expect(ys.shape).toEqual([5, 2]);
     expect(carry.n.item()).toBe(5);
     expect(carry.total.toDecimal(u.mV).item()).toBeCloseTo(ref.reduce((a, b) => a + b, 0), 4);
-    expect(transform.lastRun()?.lowering).toBe('dispatch-chain'); // sum is a global op
+    expect(transform.lastRun()?.lowering).toBe('persistent-workgroup'); // sum is a global op; the step is small
   });
 });
 

@@ -32,16 +32,28 @@ export interface EmitContext {
   bufferOfTemp(id: number): BufferUse;
   bufferOfOutput(output: number): BufferUse;
   workgroupSize: number;
+  /** One binding table for every kernel (the persistent-workgroup shader). */
+  bindings?: Bindings;
 }
 
-class Bindings {
+/**
+ * The bindings of one shader: buffer (and ping-pong side) -> `b<k>` declarations. A buffer in
+ * `atomic` (an event_count target in a persistent shader) is declared `array<atomic<i32>>` and
+ * every access to it goes through atomicLoad / atomicStore.
+ */
+export class Bindings {
   readonly list: PlanBinding[] = [];
   readonly decls: string[] = [];
   #names = new Map<string, string>();
+  #atomicNames = new Set<string>();
+
+  constructor(readonly atomic: ReadonlySet<number> = new Set()) {}
 
   /** `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target). */
   name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string): string {
     const key = `${b.id}:${side}`;
+    const atomic = this.atomic.has(b.id);
+    if (atomic) access = 'read_write';
     const prev = this.#names.get(key);
     if (prev) {
       const entry = this.list.find((e) => `${e.buffer}:${e.side}` === key)!;
@@ -55,9 +67,20 @@ class Bindings {
     const binding = this.list.length + 1;
     const nm = `b${binding}`;
     this.list.push({ binding, buffer: b.id, side, access });
-    this.decls.push(`@group(0) @binding(${binding}) var<storage, ${access}> ${nm}: array<${elem ?? wgslStorageType(b.dtype)}>;`);
+    this.decls.push(`@group(0) @binding(${binding}) var<storage, ${access}> ${nm}: array<${atomic ? 'atomic<i32>' : (elem ?? wgslStorageType(b.dtype))}>;`);
     this.#names.set(key, nm);
+    if (atomic || elem?.startsWith('atomic')) this.#atomicNames.add(nm);
     return nm;
+  }
+
+  load(arr: string, idx: string, dtype: DType): string {
+    if (this.#atomicNames.has(arr)) return `atomicLoad(&${arr}[${idx}])`;
+    return loadExpr(arr, idx, dtype);
+  }
+
+  store(arr: string, idx: string, v: string, dtype: DType): string {
+    if (this.#atomicNames.has(arr)) return `atomicStore(&${arr}[${idx}], ${v});`;
+    return `${arr}[${idx}] = ${storeValue(v, dtype)};`;
   }
 }
 
@@ -78,21 +101,70 @@ function stepOffset(b: PlanBuffer): string {
   return b.role === 'xs' || b.role === 'ys' ? `t * ${sizeOf(b.shape)}u + ` : '';
 }
 
-function frame(name: string, wg: number, invocations: number, decls: string[], helpers: Set<string>, body: string[]): string {
+/** A kernel before framing: its body runs for one element `i` at step `t`. */
+export interface KernelBody {
+  name: string;
+  invocations: number;
+  lines: string[];
+  helpers: Set<string>;
+  /** The body loops over the round's steps itself (temporal fusion) and defines `t`. */
+  ownsTime?: boolean;
+}
+
+function helperText(helpers: Set<string>): string[] {
+  return [...helpers].sort().map((h) => WGSL_HELPERS[h] as string);
+}
+
+const PRELUDE = ['struct Round { t0: u32, count: u32 }', '@group(0) @binding(0) var<uniform> rnd: Round;'];
+
+/** One dispatch per kernel: invocation `i` over the iteration space, `t` the round's first step. */
+function frame(body: KernelBody, bind: Bindings, wg: number): PlanKernel {
   const lines = [
-    `// ${name}`,
-    'struct Round { t0: u32, count: u32 }',
-    '@group(0) @binding(0) var<uniform> rnd: Round;',
-    ...decls,
-    ...[...helpers].sort().map((h) => WGSL_HELPERS[h] as string),
+    `// ${body.name}`,
+    ...PRELUDE,
+    ...bind.decls,
+    ...helperText(body.helpers),
     `@compute @workgroup_size(${wg})`,
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
     `  let i = gid.x + gid.y * nwg.x * ${wg}u;`,
-    `  if (i >= ${invocations}u) { return; }`,
-    ...body.map((l) => `  ${l}`),
+    `  if (i >= ${body.invocations}u) { return; }`,
+    ...(body.ownsTime ? [] : ['  let t = rnd.t0;']),
+    ...body.lines.map((l) => `  ${l}`),
     '}',
   ];
-  return lines.join('\n') + '\n';
+  return { name: body.name, wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: body.invocations, bindings: bind.list };
+}
+
+/**
+ * The persistent-workgroup shader: one workgroup runs every step of the round, every kernel of a
+ * step as a loop strided by the workgroup size, storage + workgroup barriers between kernels (all
+ * in uniform control flow: the step loop's bound is uniform). At the end of a step every written
+ * State's new value is copied onto its step-entry copy, so each step reads `cur` and writes `next`
+ * as in the dispatch chain.
+ */
+export function framePersistent(bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; elements: number }[], wg: number): PlanKernel {
+  const helpers = new Set<string>();
+  bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
+  const barrier = 'storageBarrier(); workgroupBarrier();';
+  const fns = bodies.map((b, j) => [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'));
+  const steps = bodies.flatMap((b, j) => [`// ${b.name}`, `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); }`, barrier]);
+  const copyLines = copies.map((c) => `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`);
+  const lines = [
+    '// persistent workgroup',
+    ...PRELUDE,
+    ...bind.decls,
+    ...helperText(helpers),
+    ...fns,
+    `@compute @workgroup_size(${wg})`,
+    'fn main(@builtin(local_invocation_index) lid: u32) {',
+    '  for (var s = 0u; s < rnd.count; s++) {',
+    '    let t = rnd.t0 + s;',
+    ...steps.map((l) => `    ${l}`),
+    ...(copyLines.length ? [...copyLines, barrier].map((l) => `    ${l}`) : []),
+    '  }',
+    '}',
+  ];
+  return { name: 'persistent', wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: wg, bindings: bind.list };
 }
 
 /**
@@ -100,14 +172,19 @@ function frame(name: string, wg: number, invocations: number, decls: string[], h
  * `event_count`, which is two (zero, then scatter): see emitEventCount.
  */
 export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): PlanKernel[] {
+  return emitBodies(g, spec, index, ctx).map(({ body, bind }) => frame(body, bind, ctx.workgroupSize));
+}
+
+/** The bodies of one kernel spec (with the bindings they use), unframed. */
+export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
   if (spec.kind === 'elementwise') return [emitElementwise(g, spec, index, ctx)];
   if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx);
   return [emitGlobal(g, spec, index, ctx)];
 }
 
-function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, ctx: EmitContext): PlanKernel {
+function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
   const iter = spec.shape;
-  const bind = new Bindings();
+  const bind = ctx.bindings ?? new Bindings();
   const helpers = new Set<string>();
   const pre: string[] = [];
   const body: string[] = [];
@@ -122,7 +199,7 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
     if (!r) {
       r = `r${b.id}`;
       const cur = bind.name(b, 'cur', 'read');
-      pre.push(`var ${r}: ${wgslType(b.dtype)} = ${loadExpr(cur, indexExpr(b.shape, iter), b.dtype)};`);
+      pre.push(`var ${r}: ${wgslType(b.dtype)} = ${bind.load(cur, indexExpr(b.shape, iter), b.dtype)};`);
       regs.set(b.id, r);
     }
     return r;
@@ -138,11 +215,11 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
         continue;
       }
       const arr = bind.name(b, readSide(b), 'read');
-      const line = `let v${id} = ${loadExpr(arr, stepOffset(b) + indexExpr(n.shape, iter), n.dtype)};`;
+      const line = `let v${id} = ${bind.load(arr, stepOffset(b) + indexExpr(n.shape, iter), n.dtype)};`;
       (fused && src.kind !== 'xs' && src.kind !== 'arg' ? pre : body).push(line);
     } else {
       const { buffer: b } = ctx.bufferOfTemp(id);
-      body.push(`let v${id} = ${loadExpr(bind.name(b, 'only', 'read'), indexExpr(n.shape, iter), n.dtype)};`);
+      body.push(`let v${id} = ${bind.load(bind.name(b, 'only', 'read'), indexExpr(n.shape, iter), n.dtype)};`);
     }
     expr.set(id, `v${id}`);
   }
@@ -206,45 +283,41 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
     const guard = (s: string) => (canon === 'true' ? s : `if (${canon}) { ${s} }`);
     if (st.target.kind === 'temp') {
       const b = ctx.bufferOfTemp(st.node).buffer;
-      body.push(guard(`${bind.name(b, 'only', 'read_write')}[${indexExpr(n.shape, iter)}] = ${storeValue(v, n.dtype)};`));
+      body.push(guard(bind.store(bind.name(b, 'only', 'read_write'), indexExpr(n.shape, iter), v, n.dtype)));
       continue;
     }
     const b = ctx.bufferOfOutput(st.target.output).buffer;
     if (b.role === 'ys') {
-      body.push(guard(`${bind.name(b, 'only', 'read_write')}[${stepOffset(b)}${indexExpr(n.shape, iter)}] = ${storeValue(v, n.dtype)};`));
+      body.push(guard(bind.store(bind.name(b, 'only', 'read_write'), `${stepOffset(b)}${indexExpr(n.shape, iter)}`, v, n.dtype)));
     } else if (fused) {
       const r = register(b);
       // stage every new value before assigning any register: a step may swap two States
       body.push(`let n${b.id} = ${v};`);
       late.push(`${r} = n${b.id};`);
-      post.push(guard(`${bind.name(b, 'next', 'read_write')}[${indexExpr(b.shape, iter)}] = ${storeValue(r, b.dtype)};`));
+      post.push(guard(bind.store(bind.name(b, 'next', 'read_write'), indexExpr(b.shape, iter), r, b.dtype)));
     } else {
-      body.push(guard(`${bind.name(b, 'next', 'read_write')}[${indexExpr(b.shape, iter)}] = ${storeValue(v, n.dtype)};`));
+      body.push(guard(bind.store(bind.name(b, 'next', 'read_write'), indexExpr(b.shape, iter), v, n.dtype)));
     }
   }
   const anyBroadcast = [...spec.loads, ...spec.stores.map((s) => s.node)].some((id) => !shapeEq(g.node(id).shape, iter));
   const coords = anyBroadcast ? coordLines(iter) : [];
   const main = fused
     ? [...coords, ...pre, 'for (var s = 0u; s < rnd.count; s++) {', '  let t = rnd.t0 + s;', ...body.map((l) => `  ${l}`), ...late.map((l) => `  ${l}`), '}', ...post]
-    : [...coords, 'let t = rnd.t0;', ...pre, ...body];
+    : [...coords, ...pre, ...body];
   const name = `k${index}_${fused ? 'fused' : 'ew'}_p${spec.phase}`;
-  const invocations = sizeOf(iter);
-  return {
-    name, wgsl: frame(name, ctx.workgroupSize, invocations, bind.decls, helpers, main),
-    workgroupSize: ctx.workgroupSize, invocations, bindings: bind.list,
-  };
+  return { body: { name, invocations: sizeOf(iter), lines: main, helpers, ownsTime: fused }, bind };
 }
 
-function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): PlanKernel {
+function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
   const n = g.node(spec.node);
   const s = g.node(n.src[0] as number);
-  const bind = new Bindings();
+  const bind = ctx.bindings ?? new Bindings();
   const srcBuf = s.op === 'input' ? ctx.bufferOfInput(s).buffer : ctx.bufferOfTemp(s.id).buffer;
   const inp = bind.name(srcBuf, readSide(srcBuf), 'read');
   const out = bind.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write');
   const off = stepOffset(srcBuf);
-  const body: string[] = ['let t = rnd.t0;'];
-  const load = (idx: string) => loadExpr(inp, `${off}${idx}`, s.dtype);
+  const body: string[] = [];
+  const load = (idx: string) => bind.load(inp, `${off}${idx}`, s.dtype);
   if ((REDUCE_OPS as readonly string[]).includes(n.op)) {
     const arg = n.arg as { axes: number[] };
     const red = REDUCERS[n.op as ReduceOp];
@@ -265,18 +338,14 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(`for (var r = 1u; r < ${count}u; r++) {`);
     body.push(`  acc = ${red.wgsl('acc', load(`base + ${offsetOf(rdims, 'r')}`))};`);
     body.push('}');
-    body.push(`${out}[i] = ${storeValue('acc', n.dtype)};`);
+    body.push(bind.store(out, 'i', 'acc', n.dtype));
   } else if (n.op === 'reshape') {
-    body.push(`${out}[i] = ${storeValue(load('i'), n.dtype)};`);
+    body.push(bind.store(out, 'i', load('i'), n.dtype));
   } else {
     throw new Error(`emitKernel: no global kernel for op ${n.op}`);
   }
   const name = `k${index}_${n.op}_p${spec.phase}`;
-  const invocations = sizeOf(n.shape);
-  return {
-    name, wgsl: frame(name, ctx.workgroupSize, invocations, bind.decls, new Set(), body),
-    workgroupSize: ctx.workgroupSize, invocations, bindings: bind.list,
-  };
+  return { body: { name, invocations: sizeOf(n.shape), lines: body, helpers: new Set() }, bind };
 }
 
 /**
@@ -291,7 +360,7 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
   }
   const b = n.op === 'input' ? ctx.bufferOfInput(n).buffer : ctx.bufferOfTemp(id).buffer;
   const arr = bind.name(b, readSide(b), 'read');
-  return (idx) => loadExpr(arr, `${stepOffset(b)}${idx}`, n.dtype);
+  return (idx) => bind.load(arr, `${stepOffset(b)}${idx}`, n.dtype);
 }
 
 /**
@@ -308,7 +377,7 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
  * pipeline and `array<i32>` in the zero kernel and in every consumer; WGSL types bindings per
  * pipeline, and both are plain storage buffers in the bind-group layout.
  */
-function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): PlanKernel[] {
+function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
   const n = g.node(spec.node) as Node<'event_count'>;
   const [sId, iId] = n.src as [number, number];
   const s = g.node(sId);
@@ -320,15 +389,11 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   const counts = ctx.bufferOfTemp(n.id).buffer;
   const wg = ctx.workgroupSize;
 
-  const zb = new Bindings();
+  const zb = ctx.bindings ?? new Bindings();
   const zout = zb.name(counts, 'only', 'read_write');
-  const zname = `k${index}_event_zero_p${spec.phase}`;
-  const zero: PlanKernel = {
-    name: zname, wgsl: frame(zname, wg, total, zb.decls, new Set(), [`${zout}[i] = 0;`]),
-    workgroupSize: wg, invocations: total, bindings: zb.list,
-  };
+  const zero = { body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>() }, bind: zb };
 
-  const sb = new Bindings();
+  const sb = ctx.bindings ?? new Bindings();
   const spikeAt = operandReader(g, sId, sb, ctx);
   const targetAt = operandReader(g, iId, sb, ctx);
   const out = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
@@ -337,7 +402,6 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     : s.dtype === 'bool' ? spikeAt('i') : `${spikeAt('i')} != 0.0`;
   const batched = total !== nPost;
   const body = [
-    'let t = rnd.t0;',
     `if (${spiked}) {`,
     `  let row = ${batched ? `(i % ${nPre}u)` : 'i'} * ${k}u;`,
     `  let base = ${batched ? `(i / ${nPre}u) * ${nPost}u` : '0u'};`,
@@ -348,11 +412,6 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     '  }',
     '}',
   ];
-  const sname = `k${index}_event_scatter_p${spec.phase}`;
-  const scatterInv = sizeOf(s.shape);
-  const scatter: PlanKernel = {
-    name: sname, wgsl: frame(sname, wg, scatterInv, sb.decls, new Set(), body),
-    workgroupSize: wg, invocations: scatterInv, bindings: sb.list,
-  };
+  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers: new Set<string>() }, bind: sb };
   return [zero, scatter];
 }

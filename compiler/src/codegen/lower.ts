@@ -1,8 +1,12 @@
 /**
  * lower: a optimized step Graph + loop length -> a Plan (buffers, WGSL kernels, rounds).
  *  1. phaseSplit, then fuseElementwise into kernel specs;
- *  2. choose the lowering: temporal fusion when the step is one element-local kernel, else the
- *     dispatch chain (the caller may force either; forcing fusion on a non-local step throws);
+ *  2. choose the lowering (the cost model; a caller may force one):
+ *     - temporal fusion when the step is one element-local kernel (forcing it otherwise throws);
+ *     - the persistent workgroup when every kernel is small (at most PERSISTENT_MAX_ELEMENTS
+ *       invocations) and one shader can bind all the step's buffers: one dispatch per round,
+ *       kernels separated by barriers, so dispatch overhead vanishes for small networks;
+ *     - the dispatch chain otherwise;
  *  3. lay out buffers: states and carries that the step writes ping-pong; xs and ys hold all steps;
  *  4. emit each kernel's WGSL (emit-kernel.ts) and bind its buffers.
  */
@@ -13,8 +17,8 @@ import { sizeOf } from '../ir/shape.ts';
 import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep } from '../passes/fuse-elementwise.ts';
-import type { Lowering, Plan, PlanBuffer } from '@spiketrace/runtime';
-import { emitKernel, type BufferUse } from './emit-kernel.ts';
+import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
+import { Bindings, emitBodies, emitKernel, framePersistent, type BufferUse, type EmitContext } from './emit-kernel.ts';
 
 export type LoweringChoice = Lowering | 'auto';
 
@@ -28,6 +32,10 @@ export interface LowerOptions {
   maxStorageBuffers?: number;
   workgroupSize?: number;
 }
+
+/** Kernels up to this many invocations run well inside one workgroup's strided loops. */
+export const PERSISTENT_MAX_ELEMENTS = 16384;
+const PERSISTENT_WORKGROUP = 256;
 
 export function canFuseTime(fused: FusedStep): boolean {
   return fused.kernels.length === 1 && fused.kernels[0]!.kind === 'elementwise';
@@ -44,22 +52,37 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
         `${fused.kernels.length} kernel(s). Use lowering 'dispatch-chain' or 'auto'.`,
     );
   }
-  const lowering: Lowering = choice === 'auto' ? (fusable ? 'temporal-fusion' : 'dispatch-chain') : choice;
+  const limit = opts.maxStorageBuffers ?? 8;
   const buffers = layoutBuffers(g, fused, steps);
   const use = (b: PlanBuffer): BufferUse => ({ buffer: b });
-  const stepsPerRound = lowering === 'temporal-fusion' ? Math.max(1, Math.min(steps, opts.stepsPerRound ?? 2000)) : 1;
-  // a spec may emit several dispatches (event_count: zero, then scatter), kept in order
-  const kernels = fused.kernels.flatMap((k, i) =>
-    emitKernel(g, k, i, {
-      fused: lowering === 'temporal-fusion',
-      buffers: buffers.list,
-      bufferOfInput: (n) => use(buffers.ofInput(n)),
-      bufferOfTemp: (id) => use(buffers.ofTemp(id)),
-      bufferOfOutput: (o) => use(buffers.ofOutput(o)),
-      workgroupSize: opts.workgroupSize ?? 64,
-    }),
-  );
-  const limit = opts.maxStorageBuffers ?? 8;
+  const ctx = (isFused: boolean, bindings?: Bindings): EmitContext => ({
+    fused: isFused,
+    buffers: buffers.list,
+    bufferOfInput: (n) => use(buffers.ofInput(n)),
+    bufferOfTemp: (id) => use(buffers.ofTemp(id)),
+    bufferOfOutput: (o) => use(buffers.ofOutput(o)),
+    workgroupSize: bindings ? PERSISTENT_WORKGROUP : (opts.workgroupSize ?? 64),
+    ...(bindings ? { bindings } : {}),
+  });
+  const persistent = (): PlanKernel => persistentKernel(g, fused, buffers.list, ctx);
+  let lowering: Lowering;
+  let kernels: PlanKernel[];
+  if (choice === 'persistent-workgroup' || (choice === 'auto' && !fusable && smallEnough(g, fused))) {
+    const k = persistent();
+    if (choice === 'auto' && k.bindings.length > limit) {
+      lowering = 'dispatch-chain';
+      kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(false)));
+    } else {
+      lowering = 'persistent-workgroup';
+      kernels = [k];
+    }
+  } else {
+    lowering = choice === 'auto' ? (fusable ? 'temporal-fusion' : 'dispatch-chain') : choice;
+    // a spec may emit several dispatches (event_count: zero, then scatter), kept in order
+    kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(lowering === 'temporal-fusion')));
+  }
+  const roundSteps = lowering === 'temporal-fusion' || lowering === 'persistent-workgroup';
+  const stepsPerRound = roundSteps ? Math.max(1, Math.min(steps, opts.stepsPerRound ?? 2000)) : 1;
   for (const k of kernels) {
     if (k.bindings.length > limit) {
       const names = k.bindings.map((b) => {
@@ -77,7 +100,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
   return {
     format: 'spiketrace-plan', version: 1, lowering, steps,
     stepsPerRound,
-    roundsPerSubmit: lowering === 'temporal-fusion' ? 64 : (opts.roundsPerSubmit ?? 1000),
+    roundsPerSubmit: roundSteps ? 64 : (opts.roundsPerSubmit ?? 1000),
     buffers: buffers.list, kernels, readback,
   };
 }
@@ -132,4 +155,33 @@ function layoutBuffers(g: Graph, fused: FusedStep, steps: number) {
       return get(`${o.kind}:${o.index}`);
     },
   };
+}
+
+function smallEnough(g: Graph, fused: FusedStep): boolean {
+  return fused.kernels.every((k) => {
+    const shape = k.kind === 'elementwise' ? k.shape : g.node(k.node).shape;
+    const n = g.node(k.kind === 'elementwise' ? (k.stores[0]?.node ?? 0) : k.node);
+    // event_count's scatter runs one invocation per pre neuron (spikes' size), its zero per count
+    const extra = n.op === 'event_count' ? sizeOf(g.node(n.src[0] as number).shape) : 0;
+    return Math.max(sizeOf(shape), extra) <= PERSISTENT_MAX_ELEMENTS;
+  });
+}
+
+/** Every kernel of the step as one shader with one binding table (emit-kernel.ts framePersistent). */
+function persistentKernel(g: Graph, fused: FusedStep, list: readonly PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext): PlanKernel {
+  // event_count targets are touched atomically in the scatter, so every access is atomic here
+  const atomic = new Set<number>();
+  for (const k of fused.kernels) {
+    if (k.kind === 'global' && g.node(k.node).op === 'event_count') {
+      const b = list.find((x) => x.role === 'temp' && x.index === k.node);
+      if (b) atomic.add(b.id);
+    }
+  }
+  const bind = new Bindings(atomic);
+  const c = ctx(false, bind);
+  const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
+  const copies = list.filter((b) => b.pingPong).map((b) => ({
+    cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'), elements: b.elements,
+  }));
+  return framePersistent(bodies, bind, copies, PERSISTENT_WORKGROUP);
 }
