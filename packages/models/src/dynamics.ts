@@ -11,7 +11,7 @@ import { Quantity, type Operand } from '@spiketrace/units';
  * the drift's derivative along V (brainpy.state gets it by autodiff; here the input states it,
  * e.g. COBA's g * (E - V) has slope -g).
  */
-export type InputFn = ((...args: Quantity[]) => Quantity) & { slope?: (...args: Quantity[]) => Quantity };
+export type InputFn = ((...args: Quantity[]) => Quantity) & { slope?: (...args: Quantity[]) => Quantity | undefined };
 export type Input = InputFn | Quantity;
 
 function addInto(map: Map<string, Input>, owner: string, what: string, key: string, inp: Input, label?: string): void {
@@ -37,6 +37,12 @@ function sumInto(map: Map<string, Input>, init: Quantity, args: Quantity[], labe
 export class Dynamics extends nn.Dynamics {
   readonly currentInputs = new Map<string, Input>();
   readonly deltaInputs = new Map<string, Input>();
+  /**
+   * Synapses that AlignPost projections placed on this population (merging mode), keyed by
+   * their descriptors' identity: kept here so that `post.states()` and `initAllStates(post)`
+   * find them, as brainpy finds them through the post's before-update hooks.
+   */
+  readonly alignPostSynapses = new Map<string, nn.Module>();
 
   addCurrentInput(key: string, inp: Input, label?: string): void {
     addInto(this.currentInputs, this.name, 'current', key, inp, label);
@@ -52,7 +58,8 @@ export class Dynamics extends nn.Dynamics {
 
   /**
    * The summed current and its derivative along V (the first argument): values contribute a
-   * slope of zero, functions their `slope(V)`. A function without a slope is refused.
+   * slope of zero, functions their `slope(V)` (which may return undefined for "does not depend
+   * on V", e.g. CUBA). A function without a slope is refused.
    */
   sumCurrentInputsWithSlope(init: Quantity, V: Quantity, ...rest: Quantity[]): { I: Quantity; slope: Quantity | undefined } {
     let slope: Quantity | undefined;
@@ -62,7 +69,7 @@ export class Dynamics extends nn.Dynamics {
         throw new Error(`${this.name}: current input "${k}" depends on V but gives no slope(V) (dI/dV), which exponential Euler needs`);
       }
       const d = inp.slope(V, ...rest);
-      slope = slope ? slope.add(d) : d;
+      if (d !== undefined) slope = slope ? slope.add(d) : d;
     }
     return { I: this.sumCurrentInputs(init, V, ...rest), slope };
   }

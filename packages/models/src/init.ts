@@ -1,6 +1,7 @@
 /** Initializers (braintools.init): a value for a state or parameter of a given shape. */
 import { Tensor } from '@spiketrace/compiler';
-import { Quantity, isQuantity, math } from '@spiketrace/units';
+import { Quantity, isQuantity, math, Unit } from '@spiketrace/units';
+import { Random } from './random.ts';
 
 export interface Initializer {
   (shape: readonly number[]): Quantity;
@@ -9,6 +10,29 @@ export interface Initializer {
 /** Every element equal to `value`. */
 export function Constant(value: Quantity | number): Initializer {
   return (shape) => math.full(shape, value);
+}
+
+/**
+ * Normally distributed values (braintools.init.Normal): `mean + std * N(0, 1)`, drawn on the host
+ * from a seeded generator, so the same seed gives the same values on every call and platform.
+ * `mean` and `std` must have the same dimension; the result is in mean's unit.
+ */
+export function Normal(mean: Quantity | number, std: Quantity | number, opts: { seed?: number } = {}): Initializer {
+  const m = isQuantity(mean) ? mean : new Quantity(Tensor.scalar(mean));
+  const s = isQuantity(std) ? std : new Quantity(Tensor.scalar(std));
+  if (m.size !== 1 || s.size !== 1) throw new RangeError('Normal: mean and std must be scalars');
+  const unit: Unit = m.unit;
+  const sd = s.to(unit).mantissa.data[0] as number; // throws a unit mismatch naming both units
+  const mu = m.mantissa.data[0] as number;
+  if (!(sd >= 0)) throw new RangeError(`Normal: std must be >= 0, got ${String(std)}`);
+  const seed = opts.seed ?? 0;
+  return (shape) => {
+    const n = shape.reduce((a, d) => a * d, 1);
+    const rng = new Random(seed);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = mu + sd * rng.normal();
+    return new Quantity(Tensor.fromArray(data, shape), unit);
+  };
 }
 
 /** Something a model option accepts as an initial value: a Quantity (scalar broadcasts) or an initializer. */

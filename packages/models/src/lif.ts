@@ -21,7 +21,7 @@ export interface LIFOptions extends NeuronOptions {
   V_initializer?: InitLike;
 }
 
-function checkDim(owner: string, name: string, v: Quantity, like: Quantity): Quantity {
+export function checkDim(owner: string, name: string, v: Quantity, like: Quantity): Quantity {
   if (!isQuantity(v)) throw new TypeError(`${owner}: ${name} must be a Quantity (for example ${String(like)})`);
   if (!v.unit.sameDim(like.unit)) {
     throw new UnitMismatchError(`${owner}: ${name} is in ${v.unit.name}, expected a quantity like ${like.unit.name}`, [v.unit.name, like.unit.name]);
@@ -65,22 +65,34 @@ export class LIF extends Neuron {
   }
 
   override update(x: Quantity = mA(0)): Tensor {
+    this.checkCurrent(x);
+    const V = this.integrate(this.resetFromSpike(this.V.value), x);
+    this.V.value = V;
+    return this.getSpike(V);
+  }
+
+  /** The input current must be a Quantity of current (like mA). */
+  protected checkCurrent(x: Quantity): void {
     if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.mA(20))`);
     if (!x.unit.sameDim(mA(1).unit)) {
       throw new UnitMismatchError(`${this.name}.update: the input must be a current (like mA), got a quantity in ${x.unit.name}`, [x.unit.name, 'mA']);
     }
-    const last = this.V.value;
+  }
+
+  /** Reset by the spike of the stored V `last`: soft subtracts (V_th - V_reset), hard lands on V_reset. */
+  protected resetFromSpike(last: Quantity): Quantity {
     const spk = this.getSpike(last);
     // hard reset: the threshold is the stored V itself, so V lands on V_reset
     const Vth = this.spkReset === 'soft' ? this.V_th : last;
-    let V = last.sub(Vth.sub(this.V_reset).mul(spk));
+    return last.sub(Vth.sub(this.V_reset).mul(spk));
+  }
+
+  /** One exponential-Euler step of dV/dt = (-V + V_rest + R I(V)) / tau from V, then the delta inputs. */
+  protected integrate(V: Quantity, x: Quantity): Quantity {
     const { I, slope } = this.sumCurrentInputsWithSlope(x, V);
     const drift = V.neg().add(this.V_rest).add(this.R.mul(I)).div(this.tau);
     // J = d drift / dV = (-1 + R dI/dV) / tau; with COBA inputs that is -(1 + R sum g) / tau
     const J = slope ? this.R.mul(slope).sub(1).div(this.tau) : this.tau.pow(-1).neg();
-    V = expEulerStep(V, drift, J);
-    V = this.sumDeltaInputs(V);
-    this.V.value = V;
-    return this.getSpike(V);
+    return this.sumDeltaInputs(expEulerStep(V, drift, J));
   }
 }
