@@ -32,7 +32,7 @@ const seed = Number(args.seed), duration = Number(args.duration), n = Number(arg
 for (const [name, v] of [['--seed', seed], ['--duration', duration], ['--neurons', n]] as const) {
   if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number, got ${String(v)}`);
 }
-const LOWERINGS = ['auto', 'temporal-fusion', 'dispatch-chain', 'interpret'];
+const LOWERINGS = ['persistent-workgroup', 'auto', 'temporal-fusion', 'dispatch-chain', 'interpret'];
 const lowering = (args.lowering ?? 'auto') as brainstate.transform.Lowering;
 if (!LOWERINGS.includes(lowering)) throw new Error(`--lowering must be one of ${LOWERINGS.join(', ')}, got ${lowering}`);
 

@@ -27,6 +27,24 @@ export interface RunResult {
 
 const UNIFORM_STRIDE = 256;
 
+const arenaCache = new WeakMap<PlanBuffer, Uint32Array>();
+
+/** The words of a captured arena: each part's data (as 32-bit words) at its offset; built once. */
+function arenaWords(b: PlanBuffer, dataOf: (index: number) => HostData): Uint32Array {
+  let words = arenaCache.get(b);
+  if (!words) {
+    words = new Uint32Array(b.elements);
+    for (const p of b.parts ?? []) {
+      const d = dataOf(p.index);
+      const w = d instanceof Uint8Array ? Uint32Array.from(d) : new Uint32Array(d.buffer, d.byteOffset, d.length);
+      if (w.length !== p.elements) throw new Error(`captured arena "${b.name}": part ${p.index} has ${w.length} elements, the plan says ${p.elements}`);
+      words.set(w, p.offset);
+    }
+    arenaCache.set(b, words);
+  }
+  return words;
+}
+
 export class Executable {
   readonly #pipelines: GPUComputePipeline[];
   readonly #layouts: GPUBindGroupLayout[];
@@ -133,6 +151,8 @@ export class Executable {
         const r = inputs.resident(b);
         if (r.ctx !== this.ctx) throw new Error(`${b.role} "${b.name}" lives on another device`);
         resident.set(b.id, r);
+      } else if (b.role === 'captured' && b.parts) {
+        single.set(b.id, this.#uploadedBuffer(b, arenaWords(b, (i) => inputs.upload({ ...b, index: i, parts: undefined }))));
       } else if (b.role === 'xs' || b.role === 'captured') {
         single.set(b.id, this.#uploadedBuffer(b, inputs.upload(b)));
       } else {

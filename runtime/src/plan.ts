@@ -27,6 +27,11 @@ export interface PlanBuffer {
   elements: number;
   /** Written by the step while also read: two copies that swap after every round. */
   pingPong: boolean;
+  /**
+   * An arena of captured arrays (persistent-workgroup plans): the captured arrays `index`, as
+   * 32-bit words, at these offsets. Temp arenas need no parts: nothing is uploaded into them.
+   */
+  parts?: { index: number; offset: number; elements: number }[];
 }
 
 export interface PlanBinding {

@@ -36,21 +36,39 @@ export interface EmitContext {
   bindings?: Bindings;
 }
 
+/** Where a buffer lives inside an arena (one binding holding several buffers as 32-bit words). */
+export interface ArenaSlot {
+  arena: PlanBuffer;
+  offset: number;
+  atomic: boolean;
+}
+
 /**
  * The bindings of one shader: buffer (and ping-pong side) -> `b<k>` declarations. A buffer in
  * `atomic` (an event_count target in a persistent shader) is declared `array<atomic<i32>>` and
- * every access to it goes through atomicLoad / atomicStore.
+ * every access to it goes through atomicLoad / atomicStore. A buffer in `arenas` is a range of an
+ * arena binding (`array<u32>`, or `array<atomic<i32>>` for atomic arenas): reads and writes bitcast
+ * through it, which is how a persistent shader stays within the device's storage-buffer limit.
  */
 export class Bindings {
   readonly list: PlanBinding[] = [];
   readonly decls: string[] = [];
   #names = new Map<string, string>();
   #atomicNames = new Set<string>();
+  /** Token of an arena range -> [arena binding name, offset, atomic]. */
+  #ranges = new Map<string, [string, number, boolean]>();
 
-  constructor(readonly atomic: ReadonlySet<number> = new Set()) {}
+  constructor(readonly atomic: ReadonlySet<number> = new Set(), readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map()) {}
 
   /** `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target). */
   name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string): string {
+    const slot = this.arenas.get(b.id);
+    if (slot) {
+      const arr = this.name(slot.arena, 'only', slot.atomic || access === 'read_write' ? 'read_write' : 'read', slot.atomic ? 'atomic<i32>' : 'u32');
+      const token = `${arr}@${slot.offset}`;
+      this.#ranges.set(token, [arr, slot.offset, slot.atomic]);
+      return token;
+    }
     const key = `${b.id}:${side}`;
     const atomic = this.atomic.has(b.id);
     if (atomic) access = 'read_write';
@@ -74,13 +92,33 @@ export class Bindings {
   }
 
   load(arr: string, idx: string, dtype: DType): string {
+    const r = this.#ranges.get(arr);
+    if (r) {
+      const [a, off, atomic] = r;
+      const at = `${a}[${off}u + ${idx}]`;
+      if (atomic) return dtype === 'i32' ? `atomicLoad(&${at})` : `bitcast<${wgslType(dtype)}>(atomicLoad(&${at}))`;
+      return dtype === 'bool' ? `(${at} != 0u)` : dtype === 'u32' ? at : `bitcast<${wgslType(dtype)}>(${at})`;
+    }
     if (this.#atomicNames.has(arr)) return `atomicLoad(&${arr}[${idx}])`;
     return loadExpr(arr, idx, dtype);
   }
 
   store(arr: string, idx: string, v: string, dtype: DType): string {
+    const r = this.#ranges.get(arr);
+    if (r) {
+      const [a, off, atomic] = r;
+      const at = `${a}[${off}u + ${idx}]`;
+      if (atomic) return `atomicStore(&${at}, ${dtype === 'i32' ? v : `bitcast<i32>(${storeValue(v, dtype)})`});`;
+      return `${at} = ${dtype === 'bool' ? storeValue(v, dtype) : dtype === 'u32' ? v : `bitcast<u32>(${v})`};`;
+    }
     if (this.#atomicNames.has(arr)) return `atomicStore(&${arr}[${idx}], ${v});`;
     return `${arr}[${idx}] = ${storeValue(v, dtype)};`;
+  }
+
+  /** `atomicAdd` on an i32 element of an atomic binding or atomic arena range. */
+  atomicAdd(arr: string, idx: string, v: string): string {
+    const r = this.#ranges.get(arr);
+    return r ? `atomicAdd(&${r[0]}[${r[1]}u + ${idx}], ${v});` : `atomicAdd(&${arr}[${idx}], ${v});`;
   }
 }
 
@@ -408,7 +446,7 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     `  for (var j = 0u; j < ${k}u; j++) {`,
     // a negative i32 reinterprets as a large u32: out-of-range targets are skipped, never written elsewhere
     `    let q = u32(${targetAt('row + j')});`,
-    `    if (q < ${nPost}u) { atomicAdd(&${out}[base + q], 1); }`,
+    `    if (q < ${nPost}u) { ${sb.atomicAdd(out, 'base + q', '1')} }`,
     '  }',
     '}',
   ];

@@ -18,7 +18,7 @@ import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
-import { Bindings, emitBodies, emitKernel, framePersistent, type BufferUse, type EmitContext } from './emit-kernel.ts';
+import { Bindings, emitBodies, emitKernel, framePersistent, type ArenaSlot, type BufferUse, type EmitContext } from './emit-kernel.ts';
 
 export type LoweringChoice = Lowering | 'auto';
 
@@ -64,17 +64,19 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     workgroupSize: bindings ? PERSISTENT_WORKGROUP : (opts.workgroupSize ?? 64),
     ...(bindings ? { bindings } : {}),
   });
-  const persistent = (): PlanKernel => persistentKernel(g, fused, buffers.list, ctx);
   let lowering: Lowering;
   let kernels: PlanKernel[];
   if (choice === 'persistent-workgroup' || (choice === 'auto' && !fusable && smallEnough(g, fused))) {
-    const k = persistent();
+    // the persistent shader adds arena buffers: lay them out on a copy, kept only if chosen
+    const withArenas = [...buffers.list];
+    const k = persistentKernel(g, fused, withArenas, ctx);
     if (choice === 'auto' && k.bindings.length > limit) {
       lowering = 'dispatch-chain';
       kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(false)));
     } else {
       lowering = 'persistent-workgroup';
       kernels = [k];
+      buffers.list.splice(0, buffers.list.length, ...withArenas);
     }
   } else {
     lowering = choice === 'auto' ? (fusable ? 'temporal-fusion' : 'dispatch-chain') : choice;
@@ -167,17 +169,38 @@ function smallEnough(g: Graph, fused: FusedStep): boolean {
   });
 }
 
-/** Every kernel of the step as one shader with one binding table (emit-kernel.ts framePersistent). */
-function persistentKernel(g: Graph, fused: FusedStep, list: readonly PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext): PlanKernel {
-  // event_count targets are touched atomically in the scatter, so every access is atomic here
-  const atomic = new Set<number>();
+/**
+ * Every kernel of the step as one shader with one binding table (emit-kernel.ts framePersistent).
+ * To stay within the storage-buffer limit, the step's temps share one arena of 32-bit words (and
+ * the event_count targets, touched atomically, one atomic arena), and its captured constants one
+ * read-only arena whose plan buffer lists the parts the runtime uploads at their offsets.
+ */
+function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext): PlanKernel {
+  const atomicTemps = new Set<number>();
   for (const k of fused.kernels) {
     if (k.kind === 'global' && g.node(k.node).op === 'event_count') {
       const b = list.find((x) => x.role === 'temp' && x.index === k.node);
-      if (b) atomic.add(b.id);
+      if (b) atomicTemps.add(b.id);
     }
   }
-  const bind = new Bindings(atomic);
+  const arenas = new Map<number, ArenaSlot>();
+  const pack = (name: string, role: 'temp' | 'captured', members: PlanBuffer[], atomic: boolean): void => {
+    if (members.length === 0) return;
+    const arena: PlanBuffer = { id: list.length, name, role, index: -1, dtype: atomic ? 'i32' : 'u32', shape: [], elements: 0, pingPong: false };
+    const parts: { index: number; offset: number; elements: number }[] = [];
+    for (const m of members) {
+      arenas.set(m.id, { arena, offset: arena.elements, atomic });
+      parts.push({ index: m.index, offset: arena.elements, elements: m.elements });
+      arena.elements += m.elements;
+    }
+    arena.shape = [arena.elements];
+    if (role === 'captured') arena.parts = parts;
+    list.push(arena);
+  };
+  pack('temp arena', 'temp', list.filter((b) => b.role === 'temp' && !atomicTemps.has(b.id)), false);
+  pack('atomic arena', 'temp', list.filter((b) => atomicTemps.has(b.id)), true);
+  pack('captured arena', 'captured', list.filter((b) => b.role === 'captured' && b.index >= 0), false);
+  const bind = new Bindings(new Set(), arenas);
   const c = ctx(false, bind);
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
   const copies = list.filter((b) => b.pingPong).map((b) => ({
