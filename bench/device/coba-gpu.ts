@@ -1,0 +1,43 @@
+/**
+ * The COBA network on a lent GPU machine: 1 s of biological time (10 000 steps) at N = 4000 and
+ * 40 000 (80 inputs per neuron), under each lowering that applies; wall time per call (after a
+ * warm-up call), microseconds per step, rates. One JSON line per configuration.
+ */
+import { u, brainstate, releaseDevice } from 'spiketrace';
+import { coba, packSpikes, unpackSpikes } from '../../examples/models/coba.ts';
+
+const sizes = (process.env.SIZES ?? '4000,40000').split(',').map(Number);
+const steps = Number(process.env.STEPS ?? 10000);
+for (const n of sizes) {
+  for (const lowering of ['persistent-workgroup', 'dispatch-chain'] as const) {
+    if (lowering === 'persistent-workgroup' && n > 16384) continue;
+    const net = coba({ n, seed: 1 });
+    const times = u.math.arange(u.ms(0), u.ms(steps * 0.1 - 0.05), u.ms(0.1));
+    const step = (t: u.Quantity) => packSpikes(net.step(t));
+    const run = async () => {
+      brainstate.nn.initAllStates(net);
+      const t0 = performance.now();
+      const packed = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering }));
+      return { ms: performance.now() - t0, packed };
+    };
+    try {
+      const first = await run();
+      const timed = [await run(), await run(), await run()].sort((a, b) => a.ms - b.ms);
+      const med = timed[1]!;
+      const sp = unpackSpikes(med.packed.data, steps, n);
+      const nE = Math.floor(0.8 * n);
+      let e = 0;
+      for (const k of sp.neuron) if (k < nE) e++;
+      const secs = (steps * 0.1) / 1000;
+      const info = brainstate.transform.lastRun();
+      console.log(JSON.stringify({
+        n, lowering: info?.lowering, steps, firstMs: first.ms, medianMs: med.ms, usPerStep: (med.ms * 1000) / steps,
+        rateE: e / nE / secs, rateI: (sp.neuron.length - e) / (n - nE) / secs, dispatches: info?.dispatches, device: info?.device,
+      }));
+    } catch (err) {
+      console.log(JSON.stringify({ n, lowering, error: String((err as Error).message).slice(0, 300) }));
+    }
+  }
+}
+releaseDevice();
+process.exit(0);
