@@ -65,6 +65,7 @@ export class BundleRunner {
           maxBufferSize: d.limits.maxBufferSize,
           maxComputeWorkgroupsPerDimension: d.limits.maxComputeWorkgroupsPerDimension,
           minUniformBufferOffsetAlignment: d.limits.minUniformBufferOffsetAlignment,
+          maxComputeInvocationsPerWorkgroup: d.limits.maxComputeInvocationsPerWorkgroup,
         },
       };
     } else {

@@ -15,6 +15,7 @@ export interface GpuContext {
     maxBufferSize: number;
     maxComputeWorkgroupsPerDimension: number;
     minUniformBufferOffsetAlignment: number;
+    maxComputeInvocationsPerWorkgroup: number;
   };
 }
 
@@ -88,6 +89,7 @@ async function open(): Promise<GpuContext> {
       maxBufferSize: device.limits.maxBufferSize,
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       minUniformBufferOffsetAlignment: device.limits.minUniformBufferOffsetAlignment,
+      maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
     },
   };
   void device.lost.then(() => {

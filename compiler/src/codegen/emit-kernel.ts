@@ -57,11 +57,25 @@ export class Bindings {
   #atomicNames = new Set<string>();
   /** Token of an arena range -> [arena binding name, offset, atomic]. */
   #ranges = new Map<string, [string, number, boolean]>();
+  /** Buffers ("id:side") the body being emitted reads and writes (for barrier placement). */
+  #reads = new Set<string>();
+  #writes = new Set<string>();
+
+  /** Start recording one body's accesses; `end()` returns them. */
+  begin(): void {
+    this.#reads = new Set();
+    this.#writes = new Set();
+  }
+
+  end(): { reads: Set<string>; writes: Set<string> } {
+    return { reads: this.#reads, writes: this.#writes };
+  }
 
   constructor(readonly atomic: ReadonlySet<number> = new Set(), readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map()) {}
 
   /** `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target). */
   name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string): string {
+    (access === 'read' ? this.#reads : this.#writes).add(`${b.id}:${side}`);
     const slot = this.arenas.get(b.id);
     if (slot) {
       const arr = this.name(slot.arena, 'only', slot.atomic || access === 'read_write' ? 'read_write' : 'read', slot.atomic ? 'atomic<i32>' : 'u32');
@@ -147,6 +161,8 @@ export interface KernelBody {
   helpers: Set<string>;
   /** The body loops over the round's steps itself (temporal fusion) and defines `t`. */
   ownsTime?: boolean;
+  /** Buffers it reads and writes ("id:side"), recorded when its Bindings are shared. */
+  access?: { reads: Set<string>; writes: Set<string> };
 }
 
 function helperText(helpers: Set<string>): string[] {
@@ -185,7 +201,24 @@ export function framePersistent(bodies: KernelBody[], bind: Bindings, copies: { 
   bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
   const barrier = 'storageBarrier(); workgroupBarrier();';
   const fns = bodies.map((b, j) => [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'));
-  const steps = bodies.flatMap((b, j) => [`// ${b.name}`, `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); }`, barrier]);
+  // a barrier only where a kernel touches what an earlier kernel since the last barrier wrote
+  // (or writes what it read): independent kernels share a wave
+  const steps: string[] = [];
+  let read = new Set<string>(), written = new Set<string>();
+  bodies.forEach((b, j) => {
+    const acc = b.access ?? { reads: new Set(['*']), writes: new Set(['*']) };
+    const touches = (set: Set<string>, xs: Set<string>) => set.has('*') || xs.has('*') || [...xs].some((x) => set.has(x));
+    const conflict = touches(written, acc.reads) || touches(written, acc.writes) || touches(read, acc.writes);
+    if (j > 0 && conflict) {
+      steps.push(barrier);
+      read = new Set();
+      written = new Set();
+    }
+    acc.reads.forEach((x) => read.add(x));
+    acc.writes.forEach((x) => { written.add(x); read.add(x); });
+    steps.push(`// ${b.name}`, `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); }`);
+  });
+  steps.push(barrier);
   const copyLines = copies.map((c) => `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`);
   const lines = [
     '// persistent workgroup',
@@ -215,9 +248,17 @@ export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitC
 
 /** The bodies of one kernel spec (with the bindings they use), unframed. */
 export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
-  if (spec.kind === 'elementwise') return [emitElementwise(g, spec, index, ctx)];
+  if (spec.kind === 'elementwise') return [tracked(ctx, () => emitElementwise(g, spec, index, ctx))];
   if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx);
-  return [emitGlobal(g, spec, index, ctx)];
+  return [tracked(ctx, () => emitGlobal(g, spec, index, ctx))];
+}
+
+/** With shared bindings, record the buffers one body touches (for barrier placement). */
+function tracked(ctx: EmitContext, emit: () => { body: KernelBody; bind: Bindings }): { body: KernelBody; bind: Bindings } {
+  ctx.bindings?.begin();
+  const r = emit();
+  if (ctx.bindings) r.body.access = ctx.bindings.end();
+  return r;
 }
 
 function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
@@ -428,10 +469,15 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   const wg = ctx.workgroupSize;
 
   const zb = ctx.bindings ?? new Bindings();
+  zb.begin();
   const zout = zb.name(counts, 'only', 'read_write');
-  const zero = { body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>() }, bind: zb };
+  const zero: { body: KernelBody; bind: Bindings } = {
+    body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>() }, bind: zb,
+  };
+  if (ctx.bindings) zero.body.access = zb.end();
 
   const sb = ctx.bindings ?? new Bindings();
+  sb.begin();
   const spikeAt = operandReader(g, sId, sb, ctx);
   const targetAt = operandReader(g, iId, sb, ctx);
   const out = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
@@ -450,6 +496,9 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     '  }',
     '}',
   ];
-  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers: new Set<string>() }, bind: sb };
+  const scatter: { body: KernelBody; bind: Bindings } = {
+    body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers: new Set<string>() }, bind: sb,
+  };
+  if (ctx.bindings) scatter.body.access = sb.end();
   return [zero, scatter];
 }

@@ -31,10 +31,13 @@ export interface LowerOptions {
   /** The device's maxStorageBuffersPerShaderStage. */
   maxStorageBuffers?: number;
   workgroupSize?: number;
+  /** The device's maxComputeInvocationsPerWorkgroup: the persistent workgroup uses up to 1024. */
+  maxWorkgroupSize?: number;
 }
 
 /** Kernels up to this many invocations run well inside one workgroup's strided loops. */
 export const PERSISTENT_MAX_ELEMENTS = 16384;
+/** WebGPU guarantees 256 invocations per workgroup; more hide memory latency better on GPUs. */
 const PERSISTENT_WORKGROUP = 256;
 
 export function canFuseTime(fused: FusedStep): boolean {
@@ -53,6 +56,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     );
   }
   const limit = opts.maxStorageBuffers ?? 8;
+  const persistentSize = Math.min(1024, Math.max(PERSISTENT_WORKGROUP, opts.maxWorkgroupSize ?? PERSISTENT_WORKGROUP));
   const buffers = layoutBuffers(g, fused, steps);
   const use = (b: PlanBuffer): BufferUse => ({ buffer: b });
   const ctx = (isFused: boolean, bindings?: Bindings): EmitContext => ({
@@ -61,7 +65,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     bufferOfInput: (n) => use(buffers.ofInput(n)),
     bufferOfTemp: (id) => use(buffers.ofTemp(id)),
     bufferOfOutput: (o) => use(buffers.ofOutput(o)),
-    workgroupSize: bindings ? PERSISTENT_WORKGROUP : (opts.workgroupSize ?? 64),
+    workgroupSize: bindings ? persistentSize : (opts.workgroupSize ?? 64),
     ...(bindings ? { bindings } : {}),
   });
   let lowering: Lowering;
@@ -69,7 +73,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
   if (choice === 'persistent-workgroup' || (choice === 'auto' && !fusable && smallEnough(g, fused))) {
     // the persistent shader adds arena buffers: lay them out on a copy, kept only if chosen
     const withArenas = [...buffers.list];
-    const k = persistentKernel(g, fused, withArenas, ctx);
+    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize);
     if (choice === 'auto' && k.bindings.length > limit) {
       lowering = 'dispatch-chain';
       kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(false)));
@@ -175,7 +179,7 @@ function smallEnough(g: Graph, fused: FusedStep): boolean {
  * the event_count targets, touched atomically, one atomic arena), and its captured constants one
  * read-only arena whose plan buffer lists the parts the runtime uploads at their offsets.
  */
-function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext): PlanKernel {
+function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number): PlanKernel {
   const atomicTemps = new Set<number>();
   for (const k of fused.kernels) {
     if (k.kind === 'global' && g.node(k.node).op === 'event_count') {
@@ -206,5 +210,5 @@ function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (
   const copies = list.filter((b) => b.pingPong).map((b) => ({
     cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'), elements: b.elements,
   }));
-  return framePersistent(bodies, bind, copies, PERSISTENT_WORKGROUP);
+  return framePersistent(bodies, bind, copies, wg);
 }

@@ -236,10 +236,12 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
-    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}`;
+    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}`;
     let plan = c.plans.get(planKey);
     if (!plan) {
-      plan = lower(c.graph, req.steps, { lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage });
+      plan = lower(c.graph, req.steps, {
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup,
+      });
       c.plans.set(planKey, plan);
     }
     const exeKey = `${planKey}@${ctx.generation}`;
