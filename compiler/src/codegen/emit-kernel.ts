@@ -74,11 +74,12 @@ export class Bindings {
   constructor(readonly atomic: ReadonlySet<number> = new Set(), readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map()) {}
 
   /** `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target). */
-  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string): string {
-    (access === 'read' ? this.#reads : this.#writes).add(`${b.id}:${side}`);
+  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string, untracked = false): string {
+    // an arena range counts as its own buffer: kernels on different ranges do not conflict
+    if (!untracked) (access === 'read' ? this.#reads : this.#writes).add(`${b.id}:${side}`);
     const slot = this.arenas.get(b.id);
     if (slot) {
-      const arr = this.name(slot.arena, 'only', slot.atomic || access === 'read_write' ? 'read_write' : 'read', slot.atomic ? 'atomic<i32>' : 'u32');
+      const arr = this.name(slot.arena, 'only', slot.atomic || access === 'read_write' ? 'read_write' : 'read', slot.atomic ? 'atomic<i32>' : 'u32', true);
       const token = `${arr}@${slot.offset}`;
       this.#ranges.set(token, [arr, slot.offset, slot.atomic]);
       return token;
@@ -196,30 +197,36 @@ function frame(body: KernelBody, bind: Bindings, wg: number): PlanKernel {
  * State's new value is copied onto its step-entry copy, so each step reads `cur` and writes `next`
  * as in the dispatch chain.
  */
-export function framePersistent(bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; elements: number }[], wg: number): PlanKernel {
+export function framePersistent(
+  bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; curKey: string; nextKey: string; elements: number }[], wg: number,
+): PlanKernel {
   const helpers = new Set<string>();
   bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
-  const barrier = 'storageBarrier(); workgroupBarrier();';
   const fns = bodies.map((b, j) => [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'));
-  // a barrier only where a kernel touches what an earlier kernel since the last barrier wrote
-  // (or writes what it read): independent kernels share a wave
-  const steps: string[] = [];
-  let read = new Set<string>(), written = new Set<string>();
-  bodies.forEach((b, j) => {
-    const acc = b.access ?? { reads: new Set(['*']), writes: new Set(['*']) };
-    const touches = (set: Set<string>, xs: Set<string>) => set.has('*') || xs.has('*') || [...xs].some((x) => set.has(x));
-    const conflict = touches(written, acc.reads) || touches(written, acc.writes) || touches(read, acc.writes);
-    if (j > 0 && conflict) {
-      steps.push(barrier);
-      read = new Set();
-      written = new Set();
-    }
-    acc.reads.forEach((x) => read.add(x));
-    acc.writes.forEach((x) => { written.add(x); read.add(x); });
-    steps.push(`// ${b.name}`, `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); }`);
-  });
-  steps.push(barrier);
-  const copyLines = copies.map((c) => `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`);
+  // The end-of-step copies (next -> cur of every written State) are scheduled like kernels.
+  type Item = { text: string; reads: Set<string>; writes: Set<string> };
+  const items: Item[] = bodies.map((b, j) => ({
+    text: `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); } // ${b.name}`,
+    reads: b.access?.reads ?? new Set(['*']), writes: b.access?.writes ?? new Set(['*']),
+  }));
+  for (const c of copies) {
+    items.push({ text: `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`, reads: new Set([c.nextKey]), writes: new Set([c.curKey]) });
+  }
+  // Waves: each item goes to the wave after the last one holding an item it depends on (it reads
+  // what that wrote, or writes what that read or wrote); a barrier separates waves. Independent
+  // items share a wave, so the barrier count is the dependency depth, not the kernel count.
+  const conflicts = (a: Item, b: Item): boolean => {
+    const any = (x: Set<string>, y: Set<string>) => x.has('*') || y.has('*') || [...y].some((k) => x.has(k));
+    return any(a.writes, b.reads) || any(a.writes, b.writes) || any(a.reads, b.writes);
+  };
+  const waves: Item[][] = [];
+  for (const it of items) {
+    let last = -1;
+    waves.forEach((w, k) => { if (w.some((x) => conflicts(x, it))) last = k; });
+    (waves[last + 1] ??= []).push(it);
+  }
+  const barrier = 'storageBarrier(); workgroupBarrier();';
+  const steps = waves.flatMap((w) => [...w.map((x) => x.text), barrier]);
   const lines = [
     '// persistent workgroup',
     ...PRELUDE,
@@ -231,7 +238,6 @@ export function framePersistent(bodies: KernelBody[], bind: Bindings, copies: { 
     '  for (var s = 0u; s < rnd.count; s++) {',
     '    let t = rnd.t0 + s;',
     ...steps.map((l) => `    ${l}`),
-    ...(copyLines.length ? [...copyLines, barrier].map((l) => `    ${l}`) : []),
     '  }',
     '}',
   ];
