@@ -94,39 +94,28 @@ export function coba(opts: CobaOptions = {}): CobaNet {
 }
 
 /**
- * Spike recording without a [T, n] f32 raster (160 MB for 4000 neurons over 1 s): groups of b
- * neurons are packed into one f32 as sum(spike_j * 2^j), exact because b <= 24 keeps every partial
- * sum an integer below 2^24 whatever the summation order. b is the largest divisor of n up to 24
- * (20 for 4000 neurons: 200 words per step, 8 MB per second of biological time).
+ * Spike recording without a [T, n] f32 raster (160 MB for 4000 neurons over 1 s): each step's
+ * spikes are packed on the GPU into a bitfield (`pack_bits`: 32 neurons per u32 word, 125 words per
+ * step for 4000 neurons, 5 MB per second of biological time), read back once and unpacked here.
  */
-export function packBits(n: number): number {
-  for (let b = 24; b >= 1; b--) if (n % b === 0) return b;
-  return 1;
+/** Neurons per packed word (32: one bit each). */
+export function packBits(_n: number): number {
+  return 32;
 }
 
 export function packSpikes(spikes: Tensor): Tensor {
-  const n = spikes.shape[spikes.shape.length - 1]!;
-  const b = packBits(n);
-  const pow2 = Tensor.fromArray(Array.from({ length: b }, (_, j) => 2 ** j), [b]);
-  const s = ops.cast(spikes, 'f32');
-  return ops.reduce('sum', ops.mul(ops.reshape(s, [...spikes.shape.slice(0, -1), n / b, b]), pow2), -1);
+  return ops.packBits(spikes);
 }
 
-/** Decode packed words [T, n/b] into spike (step, neuron) lists. */
+/** Decode packed words [T, ceil(n/32)] into spike (step, neuron) lists. */
 export function unpackSpikes(words: ArrayLike<number>, steps: number, n: number): { step: Int32Array; neuron: Int32Array } {
-  const b = packBits(n);
-  const perStep = n / b;
+  const perStep = Math.ceil(n / 32);
   const st: number[] = [];
   const ne: number[] = [];
   for (let s = 0; s < steps; s++) {
-    for (let w = 0; w < perStep; w++) {
-      let x = words[s * perStep + w]!;
-      for (let j = 0; x > 0; j++, x = Math.floor(x / 2)) {
-        if (x % 2 === 1) {
-          st.push(s);
-          ne.push(w * b + j);
-        }
-      }
+    for (const k of ops.unpackBitsRow(words, s * perStep, n)) {
+      st.push(s);
+      ne.push(k);
     }
   }
   return { step: Int32Array.from(st), neuron: Int32Array.from(ne) };

@@ -345,14 +345,14 @@ describe('the COBA network', () => {
   async function simulate(net: ReturnType<typeof coba>, steps: number, lowering?: brainstate.transform.Lowering) {
     brainstate.nn.initAllStates(net);
     const packed = await run(() => brainstate.transform.forLoop((t: u.Quantity) => packSpikes(net.step(t)), timesOf(steps), lowering ? { lowering } : {}));
-    return { packed: packed.data as Float32Array, ...unpackSpikes(packed.data, steps, net.n) };
+    return { packed: packed.data as Uint32Array, ...unpackSpikes(packed.data, steps, net.n) };
   }
 
   it('packs and unpacks spikes exactly', () => {
     const rng = mulberry32(2);
     const s = new Float32Array(3 * 4000).map(() => (rng() < 0.1 ? 1 : 0));
     const words = packSpikes(Tensor.fromArray(s, [3, 4000]));
-    expect(words.shape).toEqual([3, 200]);
+    expect(words.shape).toEqual([3, 125]); // 32 neurons per u32 word
     const sp = unpackSpikes(words.data, 3, 4000);
     const back = new Float32Array(3 * 4000);
     for (let k = 0; k < sp.step.length; k++) back[sp.step[k]! * 4000 + sp.neuron[k]!] = 1;

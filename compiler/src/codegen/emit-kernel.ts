@@ -426,6 +426,14 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(bind.store(out, 'i', 'acc', n.dtype));
   } else if (n.op === 'reshape') {
     body.push(bind.store(out, 'i', load('i'), n.dtype));
+  } else if (n.op === 'pack_bits') {
+    // word i of row r packs inputs 32*(i % words) .. of that row; bits past n stay 0
+    const len = s.shape[s.shape.length - 1] as number;
+    const words = n.shape[n.shape.length - 1] as number;
+    const set = s.dtype === 'bool' ? load('r * ' + len + 'u + j') : `${load('r * ' + len + 'u + j')} != ${s.dtype === 'f32' ? '0.0' : '0'}`;
+    body.push(`let r = i / ${words}u;`, `let w = i % ${words}u;`, 'var bits = 0u;');
+    body.push(`for (var k = 0u; k < 32u; k++) {`, `  let j = w * 32u + k;`, `  if (j < ${len}u) { if (${set}) { bits = bits | (1u << k); } }`, '}');
+    body.push(bind.store(out, 'i', 'bits', 'u32'));
   } else {
     throw new Error(`emitKernel: no global kernel for op ${n.op}`);
   }

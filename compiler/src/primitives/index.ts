@@ -6,6 +6,7 @@ import type { Op } from '../ir/ops.ts';
 import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './elementwise.ts';
 import { eventCount } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
+import { packBits } from './pack.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
 
 const input: Primitive<'input'> = {
@@ -26,6 +27,7 @@ export const PRIMITIVES: PrimitiveTable = {
   ...reducePrims,
   reshape,
   event_count: eventCount,
+  pack_bits: packBits,
 };
 
 export function prim<O extends Op>(op: O): Primitive<O> {

@@ -108,3 +108,22 @@ export function eventCount(spikes: Tensor, indices: Tensor, nPost: number): Tens
   }
   return bind('event_count', [spikes, indices], { nPost });
 }
+
+/** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */
+export function packBits(x: Tensor): Tensor {
+  return bind('pack_bits', [x], null);
+}
+
+/** Host-side inverse of packBits for one row of `n` values (index list of the set bits). */
+export function unpackBitsRow(words: ArrayLike<number>, offset: number, n: number): number[] {
+  const out: number[] = [];
+  for (let w = 0; w * 32 < n; w++) {
+    let x = (words[offset + w] as number) >>> 0;
+    while (x !== 0) {
+      const j = 31 - Math.clz32(x & -x);
+      out.push(w * 32 + j);
+      x = (x & (x - 1)) >>> 0;
+    }
+  }
+  return out;
+}
