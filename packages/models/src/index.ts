@@ -13,3 +13,8 @@ export { Random } from './random.ts';
 export { ReluGrad, InvSquareGrad, type SpikeFunction } from './spike.ts';
 export { Constant, Normal, initValue, type Initializer, type InitLike } from './init.ts';
 export { expEulerStep } from './integrators.ts';
+export { IF, ALIF, ExpIF, AdExIF, QuaIF, type IFOptions, type ALIFOptions, type ExpIFOptions, type AdExIFOptions, type QuaIFOptions } from './neurons-if.ts';
+export { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
+export { DualExpon, Alpha, AMPA, GABAa, type DualExponOptions, type AlphaOptions, type AMPAOptions } from './synapses-kinetic.ts';
+export { STP, STD, type STPOptions, type STDOptions } from './synapses-stp.ts';
+export { MgBlock, type MgBlockOptions } from './outputs-mgblock.ts';

@@ -32,6 +32,8 @@ export interface Comm extends nn.Module {
 export interface AlignPostSynapse extends Dynamics {
   readonly alignPost: true;
   readonly gUnit?: Unit;
+  /** The unit of call()'s output, when it is not gUnit (checked against the output). */
+  readonly outUnit?: Unit;
   call(...args: unknown[]): Quantity;
 }
 
@@ -139,9 +141,10 @@ export class AlignPostProj<C extends Comm = Comm, S extends AlignPostSynapse = A
         [w.name, gUnit.name],
       );
     }
-    const g = w ?? gUnit;
+    // a synapse whose output is not g itself (DualExpon: a * (g_decay - g_rise)) states its unit
+    const g = syn.outUnit ?? w ?? gUnit;
     if (g !== undefined && !givesCurrent(g, out.factorUnit)) {
-      const what = out.constructor.name === 'COBA' ? `g * (E - V)` : `g * scale`;
+      const what = out.constructor.name === 'CUBA' ? `g * scale` : `g * (E - V)`;
       throw new UnitMismatchError(
         `${who}: output ${out.constructor.name} computes ${what} = ${g.name} * ${out.factorUnit.name}, which is not a current; ` +
           `give a weight that makes it one (a conductance such as u.nS for COBA and for CUBA with scale in volts)`,
