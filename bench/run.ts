@@ -2,6 +2,7 @@
  * Benchmark runner: `npm run bench -- <suite> [--flag=value ...]`.
  * Suites register by name below; an unknown or missing name prints the list.
  */
+import { cobaSuite } from './suites/coba.ts';
 import { lifSuite } from './suites/lif.ts';
 
 export interface SuiteArgs {
@@ -17,7 +18,7 @@ export interface Suite {
   run(args: SuiteArgs): Promise<void>;
 }
 
-const SUITES: Suite[] = [lifSuite];
+const SUITES: Suite[] = [lifSuite, cobaSuite];
 
 function usage(): string {
   return ['usage: npm run bench -- <suite> [--flag=value ...]', '', 'suites:',
