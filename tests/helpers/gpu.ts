@@ -84,7 +84,7 @@ export function runOnCpu(g: Graph, steps: number, inputs: StepInputs): StepOutpu
         }
         case 'arg': throw new Error('runOnCpu: arg inputs are not supported');
       }
-    });
+    }, t);
     for (const [k, v] of r.states) states.set(k, v);
     r.carries.forEach((v, k) => { if (v) carries.set(k, v); });
     r.ys.forEach((y, k) => (ys[k] as TypedArray).set(y.data, t * y.data.length));

@@ -310,7 +310,8 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
   }
   const emitNode = (id: number, names: Map<number, string>, out: string[], prefix: string): void => {
     const n = g.node(id);
-    const args = n.src.map((s) => names.get(s) as string);
+    // a random source is indexed by its own element (broadcast into the iteration space)
+    const args = n.op === 'rand_uniform' ? [indexExpr(n.shape, iter)] : n.src.map((s) => names.get(s) as string);
     const e = prim(n.op).emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
     for (const h of Object.keys(WGSL_HELPERS)) {
       if (!e.includes(`${h}(`)) continue;
@@ -384,7 +385,8 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
       body.push(guard(bind.store(bind.name(b, 'next', 'read_write'), indexExpr(b.shape, iter), v, n.dtype)));
     }
   }
-  const anyBroadcast = [...spec.loads, ...spec.stores.map((s) => s.node)].some((id) => !shapeEq(g.node(id).shape, iter));
+  const anyBroadcast = [...spec.loads, ...spec.stores.map((s) => s.node), ...spec.nodes.filter((id) => g.node(id).op === 'rand_uniform')]
+    .some((id) => !shapeEq(g.node(id).shape, iter));
   const coords = anyBroadcast ? coordLines(iter) : [];
   const main = fused
     ? [...coords, ...pre, 'for (var s = 0u; s < rnd.count; s++) {', '  let t = rnd.t0 + s;', ...body.map((l) => `  ${l}`), ...late.map((l) => `  ${l}`), '}', ...post]

@@ -18,7 +18,8 @@ export interface StepResult {
   carries: HostArray[];
 }
 
-export function interpretStep(g: Graph, bindInput: InputBinder): StepResult {
+/** One step of `g`; `step` is the step index (what time-varying ops such as rand_uniform see). */
+export function interpretStep(g: Graph, bindInput: InputBinder, step = 0): StepResult {
   const vals: HostArray[] = new Array(g.nodes.length);
   for (const n of g.nodes) {
     if (n.op === 'input') {
@@ -31,7 +32,7 @@ export function interpretStep(g: Graph, bindInput: InputBinder): StepResult {
       continue;
     }
     const p = prim(n.op);
-    vals[n.id] = p.evalCpu(n.src.map((s) => vals[s] as HostArray), n.arg as never, n);
+    vals[n.id] = p.evalCpu(n.src.map((s) => vals[s] as HostArray), n.arg as never, n, step);
   }
   const res: StepResult = { states: new Map(), ys: [], carries: [] };
   for (const o of g.outputs) {

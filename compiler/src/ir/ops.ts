@@ -49,14 +49,17 @@ export interface OpArgs {
   // src = [spikes [..., nPre] bool|f32, indices i32 [nPre, k]] -> i32 [..., nPost]:
   // out[b, q] = #{(p, j) : spikes[b, p] != 0 and indices[p, j] == q} (fixed out-degree scatter)
   event_count: { nPost: number };
-  pack_bits: null;                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
+  pack_bits: null;
+  rand_uniform: { seed: number; stream: number }; // src = []: uniform [0, 1) f32, a counter-based hash of (seed, stream, step, element)                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
 }
 
 export type Op = keyof OpArgs;
 
 export const ELEMENTWISE = new Set<Op>([
-  ...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, 'where', 'cast', 'const',
+  ...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, 'where', 'cast', 'const', 'rand_uniform',
 ]);
+/** Source ops whose value changes from step to step (never folded, never carried across steps). */
+export const TIME_VARYING = new Set<Op>(['rand_uniform']);
 /** Ops whose output element reads other elements of its inputs: phase boundaries. */
 export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape', 'event_count', 'pack_bits']);
 /** Ops that CSE must never merge (none yet: every op is pure). */

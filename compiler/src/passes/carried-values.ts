@@ -11,7 +11,7 @@
  * Pre: an optimized graph. Post: a map A -> B (never the States themselves).
  */
 import type { Graph } from '../ir/graph.ts';
-import type { InputSource } from '../ir/ops.ts';
+import { TIME_VARYING, type InputSource } from '../ir/ops.ts';
 
 export function carriedValues(g: Graph): Map<number, number> {
   const written = new Map<number, number>(); // state slot -> output node
@@ -29,7 +29,7 @@ export function carriedValues(g: Graph): Map<number, number> {
       let k: string | null;
       if (slot !== undefined) k = `S${slot}`;
       else if (n.op === 'const') k = `c(${String(n.arg && (n.arg as { value: number }).value)}:${n.dtype}[${n.shape.join(',')}])`;
-      else if (n.op === 'input') k = null;
+      else if (n.op === 'input' || TIME_VARYING.has(n.op)) k = null;
       else {
         const srcs = n.src.map((s) => keys[s] ?? null);
         k = srcs.some((x) => x === null) ? null : `${n.op}${JSON.stringify(n.arg)}:${n.dtype}[${n.shape.join(',')}](${srcs.join(',')})`;

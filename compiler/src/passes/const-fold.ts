@@ -8,7 +8,7 @@
  */
 import { compact, type Graph } from '../ir/graph.ts';
 import type { Node } from '../ir/node.ts';
-import { GLOBAL } from '../ir/ops.ts';
+import { GLOBAL, TIME_VARYING } from '../ir/ops.ts';
 import { shapeEq, sizeOf, tryBroadcast } from '../ir/shape.ts';
 
 /** Largest literal array a global op is folded over at compile time. */
@@ -35,7 +35,7 @@ export const constFold: Pass = {
     };
     for (const orig of g.nodes) {
       const n: Node = { ...orig, src: orig.src.map((s) => repl.get(s) ?? s) };
-      if (n.op === 'input' || n.op === 'const') {
+      if (n.op === 'input' || n.op === 'const' || TIME_VARYING.has(n.op)) {
         emit(n);
         continue;
       }

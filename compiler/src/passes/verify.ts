@@ -20,7 +20,7 @@ export function verify(g: Graph, after = 'trace'): void {
   g.nodes.forEach((n, i) => {
     if (n.id !== i) fail(n, `id ${n.id} at position ${i}`);
     for (const s of n.src) if (!(s >= 0 && s < i)) fail(n, `operand %${s} does not come before it`);
-    if (n.op === 'input' || n.op === 'const') {
+    if (n.op === 'input' || n.op === 'const' || n.op === 'rand_uniform') {
       if (n.src.length) fail(n, `${n.op} takes no operands`);
       return;
     }

@@ -7,6 +7,7 @@ import type { Aval } from '../ir/node.ts';
 import type { BinaryOp, CompareOp, UnaryOp } from '../ir/ops.ts';
 import { broadcastStrides, shapeEq, shapeStr, sizeOf, tryBroadcast, type Shape } from '../ir/shape.ts';
 import type { HostArray, Primitive } from './types.ts';
+import { WGSL_RAND } from './random.ts';
 
 const f32 = Math.fround;
 
@@ -96,6 +97,7 @@ export const WGSL_HELPERS: Record<string, string> = {
   return log(1.0 + x);
 }`,
   st_bits: `fn st_bits(b: u32) -> f32 { var v = b; return bitcast<f32>(v); }`,
+  st_rand: WGSL_RAND,
   // floor modulo (Python and numpy `%`): the result takes the divisor's sign
   st_fmod: `fn st_fmod(a: f32, b: f32) -> f32 { return a - b * floor(a / b); }`,
   st_imod: `fn st_imod(a: i32, b: i32) -> i32 { let r = a % b; return select(r, r + b, r != 0 && ((r < 0) != (b < 0))); }`,

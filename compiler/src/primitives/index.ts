@@ -7,6 +7,7 @@ import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './
 import { eventCount } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
+import { randUniform } from './random.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
 
 const input: Primitive<'input'> = {
@@ -28,6 +29,7 @@ export const PRIMITIVES: PrimitiveTable = {
   reshape,
   event_count: eventCount,
   pack_bits: packBits,
+  rand_uniform: randUniform,
 };
 
 export function prim<O extends Op>(op: O): Primitive<O> {

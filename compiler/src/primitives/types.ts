@@ -26,7 +26,7 @@ export interface Primitive<O extends Op> {
   /** Output dtype and shape from the inputs; throws a plain Error naming the problem. */
   infer(srcs: readonly Aval[], arg: OpArgs[O]): Aval;
   /** The reference: float32 semantics on typed arrays. */
-  evalCpu(srcs: readonly HostArray[], arg: OpArgs[O], out: Aval): HostArray;
+  evalCpu(srcs: readonly HostArray[], arg: OpArgs[O], out: Aval, step?: number): HostArray;
   /** WGSL expression for one element from the operands' expressions (elementwise ops). */
   emitWgsl(args: readonly string[], arg: OpArgs[O], srcDtypes: readonly DType[], out: Aval): string;
   readonly vjp: VjpRule;

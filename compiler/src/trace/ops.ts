@@ -8,6 +8,8 @@ import { normAxes, sizeOf, type Shape } from '../ir/shape.ts';
 import { ShapeError } from '../errors.ts';
 import { checkEventIndices } from '../primitives/event.ts';
 import { bind } from './bind.ts';
+import { prim } from '../primitives/index.ts';
+import { currentTrace } from './trace.ts';
 import { Tensor } from './tensor.ts';
 
 export type TensorLike = Tensor | number;
@@ -126,4 +128,19 @@ export function unpackBitsRow(words: ArrayLike<number>, offset: number, n: numbe
     }
   }
   return out;
+}
+
+let eagerDraws = 0;
+
+/**
+ * Uniform random numbers in [0, 1) of `shape`, from a counter-based generator (primitives/random.ts).
+ * Inside a transform every step draws afresh (the step index is a counter) and each call in the
+ * step is its own stream; the GPU and the CPU reference give the same bits. Outside transforms
+ * each call draws a new sample.
+ */
+export function randUniform(shape: readonly number[], seed = 0): Tensor {
+  const tr = currentTrace();
+  const aval = { dtype: 'f32' as const, shape: [...shape] };
+  if (tr) return tr.add('rand_uniform', [], { seed: seed >>> 0, stream: tr.nextStream() }, aval);
+  return Tensor.fromHost(prim('rand_uniform').evalCpu([], { seed: seed >>> 0, stream: 0xffffffff }, aval, eagerDraws++));
 }

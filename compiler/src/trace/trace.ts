@@ -35,7 +35,14 @@ export class Trace {
   readonly #reads = new Map<number, Tensor>();
   readonly #writes = new Map<number, Tensor>();
 
+  #streams = 0;
+
   constructor(readonly name: string) {}
+
+  /** A fresh random stream id for this trace (each draw in a step gets its own). */
+  nextStream(): number {
+    return this.#streams++;
+  }
 
   get closed(): boolean {
     return this.#closed;

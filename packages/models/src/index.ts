@@ -18,3 +18,4 @@ export { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
 export { DualExpon, Alpha, AMPA, GABAa, type DualExponOptions, type AlphaOptions, type AMPAOptions } from './synapses-kinetic.ts';
 export { STP, STD, type STPOptions, type STDOptions } from './synapses-stp.ts';
 export { MgBlock, type MgBlockOptions } from './outputs-mgblock.ts';
+export { PoissonSpike, type PoissonSpikeOptions } from './poisson.ts';

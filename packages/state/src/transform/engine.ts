@@ -306,7 +306,7 @@ function interpretAll(req: StepRequest, c: Compiled, t0: number, start: ArrayVal
       if (s.kind === 'carry') return carries[s.index] as HostArray;
       if (s.kind === 'captured') return c.captured[s.index] as HostArray;
       return (slices[s.index] as (t: number) => HostArray)(t);
-    });
+    }, t);
     for (const [k, v] of r.states) states.set(k, v);
     carries = r.carries.length ? r.carries : carries;
     r.ys.forEach((y, k) => {
