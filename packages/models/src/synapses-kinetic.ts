@@ -253,6 +253,11 @@ export class Alpha extends Dynamics {
     this.g_initializer = opts.g_initializer ?? mS(0);
   }
 
+  /** A descriptor (for AlignPreProj, or to build later): `Alpha.desc(nPre, { tau: u.ms(5) })`. */
+  static desc(inSize: number | readonly number[], opts: AlphaOptions = {}): ParamDescriber<Alpha> {
+    return new ParamDescriber(Alpha, [inSize, opts]);
+  }
+
   get gUnit(): Unit {
     return unitOfInit(this.g_initializer);
   }
@@ -326,6 +331,11 @@ export class AMPA extends Dynamics {
 
   /** brainpy.state's defaults (alpha in 1/(ms mM), beta in 1/ms, T in mM, T_dur in ms). */
   static readonly defaults = { alpha: 0.98, beta: 0.18, T: 0.5, T_dur: 0.5 };
+
+  /** A descriptor of this class (AMPA or GABAa): `GABAa.desc(nPre, { T_dur: u.ms(2) })`. */
+  static desc<T extends typeof AMPA>(this: T, inSize: number | readonly number[], opts: AMPAOptions = {}): ParamDescriber<InstanceType<T>> {
+    return new ParamDescriber(this as unknown as new (...args: never[]) => InstanceType<T>, [inSize, opts]);
+  }
 
   get gUnit(): Unit {
     return unitOfInit(this.g_initializer);

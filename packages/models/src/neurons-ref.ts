@@ -1,0 +1,168 @@
+/**
+ * brainpy.state's refractory variants ExpIFRef, AdExIFRef (`_brainpy/lif.py`) and IzhikevichRef
+ * (`_brainpy/izhikevich.py`), built on ExpIF, AdExIF and Izhikevich by subclassing: parameters,
+ * initial states, the reset and the drifts are theirs; only the update adds the refractory hold,
+ * as LIFRef does. `t` comes from the environment (`environ.context({ t }, ...)`). Each step:
+ *   1. reset from the stored V's spike, giving v_r (and, for AdExIFRef w_r = w + b spk,
+ *      for IzhikevichRef u_r = u + d spk);
+ *   2. integrate from the reset state and add the delta inputs to V, giving the candidates
+ *      (the w / u step uses the candidate V);
+ *   3. refractory = t - last_spike_time < tau_ref; every state is held at its reset value
+ *      where refractory: V = where(refractory, v_r, V_c) (and w, u likewise);
+ *   4. last_spike_time = where(V >= V_th, t, last_spike_time);
+ *   5. store, return the spike of the stored V.
+ * brainpy.state's optional `ref_var` (a boolean `refractory` state) is not provided.
+ */
+import type { Tensor } from '@spiketrace/compiler';
+import { ops } from '@spiketrace/compiler';
+import { environ, ShortTermState, type nn } from '@spiketrace/state';
+import { isQuantity, mA, math, mV, ms, Quantity, UnitMismatchError } from '@spiketrace/units';
+import { expEulerStep } from './integrators.ts';
+import { checkDim } from './lif.ts';
+import { AdExIF, ExpIF, type AdExIFOptions, type ExpIFOptions } from './neurons-if.ts';
+import { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
+
+/** The time `t` from the environment, checked to be a time Quantity. */
+function envTime(owner: string): Quantity {
+  const t = environ.get<unknown>('t');
+  if (!isQuantity(t)) throw new TypeError(`${owner}.update: t in the environment must be a time Quantity, e.g. environ.context({ t: u.ms(1) }, ...)`);
+  if (!t.unit.sameDim(ms(1).unit)) {
+    throw new UnitMismatchError(`${owner}.update: t in the environment is in ${t.unit.name}, expected a time`, [t.unit.name, 'ms']);
+  }
+  return t;
+}
+
+/** A fresh last_spike_time (-1e7 ms everywhere, as brainpy.state). */
+const neverSpiked = (shape: readonly number[]) => math.full(shape, ms(-1e7));
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ExpIFRefOptions extends ExpIFOptions {
+  /** Refractory period (default 1.7 ms, as brainpy.state). */
+  tau_ref?: Quantity;
+}
+
+/** brainpy.state.ExpIFRef: ExpIF with V held at its reset value for tau_ref after a spike. */
+export class ExpIFRef extends ExpIF {
+  readonly tau_ref: Quantity;
+  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
+
+  constructor(inSize: number | readonly number[], opts: ExpIFRefOptions = {}) {
+    super(inSize, opts);
+    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(1.7), ms(1));
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    super.initState(opts);
+    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
+  }
+
+  override update(x: Quantity = mA(0)): Tensor {
+    this.checkCurrent(x);
+    const t = envTime(this.name);
+    const last = this.last_spike_time.value;
+    const lastV = this.V.value;
+    const vr = this.resetV(lastV, this.getSpike(lastV));
+    const Vc = this.sumDeltaInputs(this.stepV(vr, x));
+    const refractory = t.sub(last).lt(this.tau_ref);
+    const V = math.where(refractory, vr, Vc);
+    this.last_spike_time.value = math.where(V.ge(this.V_th), t.to(last.unit), last);
+    this.V.value = V;
+    return this.getSpike(V);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface AdExIFRefOptions extends AdExIFOptions {
+  /** Refractory period (default 1.7 ms, as brainpy.state). */
+  tau_ref?: Quantity;
+}
+
+/** brainpy.state.AdExIFRef: AdExIF with V and w held at their reset values for tau_ref after a spike. */
+export class AdExIFRef extends AdExIF {
+  readonly tau_ref: Quantity;
+  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
+
+  constructor(inSize: number | readonly number[], opts: AdExIFRefOptions = {}) {
+    super(inSize, opts);
+    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(1.7), ms(1));
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    super.initState(opts);
+    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
+  }
+
+  override update(x: Quantity = mA(0)): Tensor {
+    this.checkCurrent(x);
+    const t = envTime(this.name);
+    const last = this.last_spike_time.value;
+    const lastV = this.V.value;
+    const spk = this.getSpike(lastV);
+    const vr = this.resetV(lastV, spk);
+    const wr = this.w.value.add(this.b.mul(spk));
+    const Vc = this.sumDeltaInputs(this.stepV(vr, x, wr));
+    // the w step uses the candidate V
+    const wc = expEulerStep(wr, this.a.mul(Vc.sub(this.V_rest)).sub(wr).div(this.tau_w), this.tau_w.pow(-1).neg());
+    const refractory = t.sub(last).lt(this.tau_ref);
+    const V = math.where(refractory, vr, Vc);
+    const w = math.where(refractory, wr, wc);
+    this.last_spike_time.value = math.where(V.ge(this.V_th), t.to(last.unit), last);
+    this.V.value = V;
+    this.w.value = w.to(this.w.value.unit);
+    return this.getSpike(V);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface IzhikevichRefOptions extends IzhikevichOptions {
+  /** Refractory period (default 0 ms, as brainpy.state: no hold unless set). */
+  tau_ref?: Quantity;
+}
+
+/** brainpy.state.IzhikevichRef: Izhikevich with V and u held at their reset values for tau_ref after a spike. */
+export class IzhikevichRef extends Izhikevich {
+  readonly tau_ref: Quantity;
+  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
+
+  constructor(inSize: number | readonly number[], opts: IzhikevichRefOptions = {}) {
+    super(inSize, opts);
+    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(0), ms(1));
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    super.initState(opts);
+    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
+  }
+
+  override update(x: Quantity = mV(0).div(ms(1))): Tensor {
+    if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input must be a Quantity in mV/ms (for example u.mV(10).div(u.ms(1)))`);
+    if (!x.unit.sameDim(this.p3.unit)) {
+      throw new UnitMismatchError(`${this.name}.update: the input must be a rate of change of V (like mV/ms), got a quantity in ${x.unit.name}`, [x.unit.name, 'mV/ms']);
+    }
+    const t = envTime(this.name);
+    const last = this.last_spike_time.value;
+    const lastV = this.V.value;
+    const spk = this.getSpike(lastV);
+    // V -> c where it spiked, u += d spk (whatever spkReset says, as brainpy.state)
+    const vr = math.where(ops.compare('gt', spk, 0), this.c, lastV);
+    const ur = this.u.value.add(this.d.mul(spk));
+    const { I, slope } = this.sumCurrentInputsWithSlope(x, vr);
+    const drift = this.p1.mul(vr).mul(vr).add(this.p2.mul(vr)).add(this.p3).sub(ur).add(I);
+    // J_V = 2 p1 V + p2 + dI/dV
+    let J = this.p1.mul(vr).mul(2).add(this.p2);
+    if (slope) J = J.add(slope);
+    const Vc = this.sumDeltaInputs(expEulerStep(vr, drift, J));
+    // du/dt = a (b V_c - u), J_u = -a
+    const uc = expEulerStep(ur, this.a.mul(this.b.mul(Vc).sub(ur)), this.a.neg());
+    const refractory = t.sub(last).lt(this.tau_ref);
+    const V = math.where(refractory, vr, Vc);
+    const u = math.where(refractory, ur, uc);
+    this.last_spike_time.value = math.where(V.ge(this.V_th), t.to(last.unit), last);
+    this.V.value = V.to(lastV.unit);
+    this.u.value = u.to(this.u.value.unit);
+    return this.getSpike(V);
+  }
+}
