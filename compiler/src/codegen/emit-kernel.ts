@@ -396,6 +396,7 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
 }
 
 function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
+  if (g.node(spec.node).op === 'matmul') return emitMatmul(g, spec, index, ctx);
   const n = g.node(spec.node);
   const s = g.node(n.src[0] as number);
   const bind = ctx.bindings ?? new Bindings();
@@ -517,4 +518,22 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   };
   if (ctx.bindings) scatter.body.access = sb.end();
   return [zero, scatter];
+}
+
+/** matmul (primitives/matmul.ts): one invocation per output element, accumulating over n in order. */
+function emitMatmul(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
+  const n = g.node(spec.node);
+  const [xId, wId] = n.src as [number, number];
+  const x = g.node(xId), w = g.node(wId);
+  const bind = ctx.bindings ?? new Bindings();
+  const xAt = operandReader(g, xId, bind, ctx);
+  const wAt = operandReader(g, wId, bind, ctx);
+  const out = bind.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write');
+  const k = x.shape[x.shape.length - 1] as number, m = w.shape[1] as number;
+  const lines = [
+    `let r = i / ${m}u;`, `let j = i % ${m}u;`, 'var acc = 0.0;',
+    `for (var q = 0u; q < ${k}u; q++) {`, `  acc = acc + ${xAt(`r * ${k}u + q`)} * ${wAt(`q * ${m}u + j`)};`, '}',
+    bind.store(out, 'i', 'acc', 'f32'),
+  ];
+  return { body: { name: `k${index}_matmul_p${spec.phase}`, invocations: sizeOf(n.shape), lines, helpers: new Set() }, bind };
 }

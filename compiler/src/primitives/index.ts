@@ -7,6 +7,7 @@ import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './
 import { eventCount } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
+import { matmul } from './matmul.ts';
 import { randUniform } from './random.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
 
@@ -29,6 +30,7 @@ export const PRIMITIVES: PrimitiveTable = {
   reshape,
   event_count: eventCount,
   pack_bits: packBits,
+  matmul,
   rand_uniform: randUniform,
 };
 

@@ -144,3 +144,8 @@ export function randUniform(shape: readonly number[], seed = 0): Tensor {
   if (tr) return tr.add('rand_uniform', [], { seed: seed >>> 0, stream: tr.nextStream() }, aval);
   return Tensor.fromHost(prim('rand_uniform').evalCpu([], { seed: seed >>> 0, stream: 0xffffffff }, aval, eagerDraws++));
 }
+
+/** x [..., n] @ w [n, m] -> [..., m]. */
+export function matmul(x: Tensor, w: Tensor): Tensor {
+  return bind('matmul', [cast(x, 'f32'), cast(w, 'f32')], null);
+}

@@ -23,3 +23,4 @@ export { HH, Uniform, type HHOptions } from './neurons-hh.ts';
 export { ExpIFRef, AdExIFRef, IzhikevichRef, type ExpIFRefOptions, type AdExIFRefOptions, type IzhikevichRefOptions } from './neurons-ref.ts';
 export { DeltaProj, CurrentProj, AlignPreProj, type DeltaProjOptions, type CurrentProjOptions, type AlignPreProjOptions, type PreSynapse } from './projections-more.ts';
 export { ConstantInput, StepInput, type ConstantInputOptions, type StepInputOptions } from './inputs.ts';
+export { Linear, AllToAll, FixedProb, KaimingNormal, type LinearOptions, type AllToAllOptions, type FixedProbOptions } from './comm-dense.ts';
