@@ -24,3 +24,4 @@ export { ExpIFRef, AdExIFRef, IzhikevichRef, type ExpIFRefOptions, type AdExIFRe
 export { DeltaProj, CurrentProj, AlignPreProj, type DeltaProjOptions, type CurrentProjOptions, type AlignPreProjOptions, type PreSynapse } from './projections-more.ts';
 export { ConstantInput, StepInput, type ConstantInputOptions, type StepInputOptions } from './inputs.ts';
 export { Linear, AllToAll, FixedProb, KaimingNormal, type LinearOptions, type AllToAllOptions, type FixedProbOptions } from './comm-dense.ts';
+export { delayed, StateDelay, DelayError, delaySteps } from './delay.ts';
