@@ -38,3 +38,24 @@ describe('PoissonSpike', () => {
     expect(() => new brainpy.PoissonSpike(3, { freqs: u.Hz([1, 2]), name: 'noise' })).toThrow(/noise: freqs has shape \[2\], expected a scalar or \[3\]/);
   });
 });
+
+describe('PoissonInput', () => {
+  it('adds weight x Binomial(numInput, freq dt) to the target before its update; same on the GPU', async () => {
+    const run = async (lowering: brainstate.transform.Lowering) => {
+      const lif = new brainpy.LIF(200, { V_rest: u.mV(-65), V_th: u.mV(100), V_reset: u.mV(-65), tau: u.ms(10), V_initializer: u.mV(-65), name: 'post' });
+      new brainpy.PoissonInput(lif, { numInput: 50, freq: u.Hz(40), weight: u.mV(0.5), seed: 9, name: 'bg' });
+      brainstate.nn.initAllStates(lif);
+      const out = await brainstate.environ.context({ dt: u.ms(0.1) }, () =>
+        brainstate.transform.forLoop(() => { lif.call(u.mA(0)); return lif.V.value; }, { length: 2000, lowering }));
+      return out.toDecimal(u.mV).data as Float32Array;
+    };
+    const cpu = await run('interpret');
+    const gpu = await run('dispatch-chain');
+    expect(Array.from(gpu)).toEqual(Array.from(cpu));
+    // mean drive: 50 sources x 40 Hz x 0.5 mV = 1 mV/ms into tau = 10 ms: V settles near -65 + 10 mV
+    const tail = cpu.subarray(1000 * 200);
+    const mean = tail.reduce((a, x) => a + x, 0) / tail.length;
+    expect(Math.abs(mean - -55)).toBeLessThan(0.5);
+    expect(() => new brainpy.PoissonInput(new brainpy.LIF(2), { numInput: 0, freq: u.Hz(1), weight: u.mV(1), name: 'p' })).toThrow(/p: numInput must be a positive integer/);
+  });
+});

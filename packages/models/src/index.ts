@@ -18,7 +18,7 @@ export { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
 export { DualExpon, Alpha, AMPA, GABAa, type DualExponOptions, type AlphaOptions, type AMPAOptions } from './synapses-kinetic.ts';
 export { STP, STD, type STPOptions, type STDOptions } from './synapses-stp.ts';
 export { MgBlock, type MgBlockOptions } from './outputs-mgblock.ts';
-export { PoissonSpike, type PoissonSpikeOptions } from './poisson.ts';
+export { PoissonSpike, PoissonInput, type PoissonSpikeOptions, type PoissonInputOptions } from './poisson.ts';
 export { HH, Uniform, type HHOptions } from './neurons-hh.ts';
 export { ExpIFRef, AdExIFRef, IzhikevichRef, type ExpIFRefOptions, type AdExIFRefOptions, type IzhikevichRefOptions } from './neurons-ref.ts';
 export { DeltaProj, CurrentProj, AlignPreProj, type DeltaProjOptions, type CurrentProjOptions, type AlignPreProjOptions, type PreSynapse } from './projections-more.ts';

@@ -41,3 +41,51 @@ export class PoissonSpike extends Dynamics {
     return super.call() as Tensor;
   }
 }
+
+export interface PoissonInputOptions {
+  /** Independent Poisson sources per target neuron. */
+  numInput: number;
+  /** Rate of each source (Hz or any frequency unit). */
+  freq: Quantity;
+  /** Jump per input spike, in the target's delta-input unit (e.g. mV for a neuron's V). */
+  weight: Quantity;
+  seed?: number;
+  name?: string;
+}
+
+/**
+ * PoissonInput (brainpy.state): every step, each target neuron receives weight x (number of its
+ * `numInput` Poisson sources that fired), as a delta input added before the target's update. The
+ * count is an exact Binomial(numInput, freq * dt) draw: numInput uniform draws per neuron from the
+ * counter-based generator, compared and summed (a reduction, so it runs as a dispatch chain or a
+ * persistent workgroup).
+ */
+export class PoissonInput extends Dynamics {
+  readonly numInput: number;
+  readonly freq: Quantity;
+  readonly weight: Quantity;
+  readonly seed: number;
+
+  constructor(readonly target: Dynamics, opts: PoissonInputOptions) {
+    super(target.varshape, opts.name);
+    if (!Number.isInteger(opts.numInput) || opts.numInput < 1) throw new RangeError(`${this.name}: numInput must be a positive integer, got ${opts.numInput}`);
+    if (!isQuantity(opts.freq) || !opts.freq.unit.sameDim(Hz(1).unit) || opts.freq.size !== 1) {
+      throw new UnitMismatchError(`${this.name}: freq must be a scalar frequency (like Hz)`, []);
+    }
+    if (!isQuantity(opts.weight) || opts.weight.size !== 1) throw new TypeError(`${this.name}: weight must be a scalar Quantity`);
+    this.numInput = opts.numInput;
+    this.freq = opts.freq;
+    this.weight = opts.weight;
+    this.seed = opts.seed ?? 0;
+    target.addBeforeUpdate(`${this.name}-poisson`, () => {
+      target.addDeltaInput(this.name, this.update());
+    });
+  }
+
+  /** This step's input: weight x Binomial(numInput, freq * dt), shape of the target. */
+  override update(): Quantity {
+    const p = math.maybeDecimal(this.freq.mul(environ.getDt())) as Tensor;
+    const fired = ops.cast(ops.compare('lt', ops.randUniform([this.numInput, ...this.varshape], this.seed), p), 'f32');
+    return this.weight.mul(ops.reduce('sum', fired, 0));
+  }
+}
