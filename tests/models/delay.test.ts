@@ -45,3 +45,37 @@ describe('delays', () => {
     });
   });
 });
+
+describe('delayed spike delivery through a projection', () => {
+  it.each(['interpret', 'dispatch-chain', 'persistent-workgroup'] as const)('EventFixedProb of spikes 1.5 ms late equals a dense reference (%s)', async (lowering) => {
+    const nPre = 40, nPost = 30, T = 400, d = 15;
+    const pre = new brainpy.LIF(nPre, { V_rest: u.mV(-65), V_th: u.mV(-50), V_reset: u.mV(-65), tau: u.ms(10), spkReset: 'hard', V_initializer: u.mV(-65), name: 'pre' });
+    const drive = u.mA(Array.from({ length: nPre }, (_, i) => 16 + (i % 9)));
+    const comm = new brainpy.EventFixedProb(nPre, nPost, { prob: 0.2, weight: u.nS(2), seed: 5, name: 'proj' });
+    const lateV = brainstate.environ.context({ dt: u.ms(0.1) }, () => brainpy.delayed(pre, 'V').at(u.ms(1.5)));
+    brainstate.nn.initAllStates(pre);
+    const step = () => {
+      const late = pre.getSpike(lateV()); // the spike of V as stored d updates before the last one
+      const g = comm.update(late);
+      pre.call(drive);
+      return [g, pre.getSpike()];
+    };
+    const [g, spk] = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, { length: T, lowering }));
+    const gs = g!.toDecimal(u.nS).data, ss = (spk as unknown as { data: Float32Array }).data ?? (spk as unknown as u.Quantity).mantissa.data;
+    // reference: at step t the comm sees the spikes computed after update t-1-d
+    const k = comm.k;
+    let delivered = 0;
+    for (let t = 0; t < T; t++) {
+      const want = new Float32Array(nPost);
+      const src = t - 1 - d;
+      if (src >= 0) {
+        for (let p = 0; p < nPre; p++) {
+          if (ss[src * nPre + p]) for (let j = 0; j < k; j++) want[comm.indices[p * k + j]!]! += 2;
+        }
+      }
+      for (let q = 0; q < nPost; q++) expect(gs[t * nPost + q], `step ${t} post ${q}`).toBe(want[q]);
+      delivered += want.reduce((a, x) => a + x, 0);
+    }
+    expect(delivered).toBeGreaterThan(0);
+  });
+});

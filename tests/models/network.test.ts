@@ -393,8 +393,8 @@ describe('the COBA network', () => {
     expect(['persistent-workgroup', 'dispatch-chain']).toContain(brainstate.transform.lastRun()?.lowering);
   });
 
-  it('fires in the published band, E and I close (n = 4000, 1 s, GPU)', async () => {
-    const net = coba({ n: 4000, seed: 1 });
+  it.each([1, 2, 3])('fires in the published band, E and I close (n = 4000, 1 s, GPU, seed %i)', async (seed) => {
+    const net = coba({ n: 4000, seed });
     const steps = 10000;
     const { neuron } = await simulate(net, steps);
     let e = 0, i = 0;
