@@ -1,6 +1,7 @@
 /** Delays: `delayed(owner, 'V').at(d)` returns the State's value d/dt updates ago, under every lowering. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { u, brainstate, brainpy, releaseDevice } from 'spiketrace';
+import type { Tensor } from '@spiketrace/compiler';
 
 afterAll(() => releaseDevice());
 
@@ -61,7 +62,7 @@ describe('delayed spike delivery through a projection', () => {
       return [g, pre.getSpike()];
     };
     const [g, spk] = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, { length: T, lowering }));
-    const gs = g!.toDecimal(u.nS).data, ss = (spk as unknown as { data: Float32Array }).data ?? (spk as unknown as u.Quantity).mantissa.data;
+    const gs = (g as u.Quantity).toDecimal(u.nS).data, ss = (spk as Tensor).data;
     // reference: at step t the comm sees the spikes computed after update t-1-d
     const k = comm.k;
     let delivered = 0;
