@@ -1,7 +1,8 @@
 /**
  * Builds the browser example into out/browser/ (git-ignored):
  *  1. compiles each model below with `compile` (in Node) and saves its bundle next to the page;
- *  2. writes bundles.json, the list the page loads (with each model's threshold for the plot);
+ *  2. writes bundles.json, the list the page loads (with each model's threshold for the plot, and
+ *     for a network the neuron count and the excitatory range, to unpack and draw its spikes);
  *  3. bundles main.ts with esbuild for the browser (ESM). main.ts imports only '@spiketrace/runtime',
  *     and the build fails if anything of the compiler, units, state or models packages gets in;
  *  4. copies index.html and a font (DejaVu Sans, so the plot's labels look the same everywhere).
@@ -14,6 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { compile, u, type ModelSpec } from 'spiketrace';
+import { cobaSpec } from '../models/coba-spec.ts';
 import { lifWalkthrough } from '../models/lif-walkthrough.ts';
 import type { CatalogEntry } from './main.ts';
 
@@ -22,10 +24,13 @@ export const repoRoot = resolve(here, '..', '..');
 export const defaultOutDir = join(repoRoot, 'out', 'browser');
 
 /**
- * The models the page shows, in order. The COBA network does not exist yet (a later issue); when it
- * does, add it here: the page draws a raster for its `spikes` output without other changes.
+ * The models the page shows, in order: the walk-through's LIF (portable: WebGPU's default limits),
+ * and the COBA network (4000 neurons, 200 ms), whose plan binds more than the default 8 storage
+ * buffers per shader stage (its spec compiles with `maxStorageBuffers: COBA_STORAGE_BUFFERS`): it runs
+ * only on an adapter with at least `manifest.requires` of them (the page says so, and shows what its
+ * adapter allows).
  */
-export const MODELS: ReadonlyArray<() => ModelSpec> = [lifWalkthrough];
+export const MODELS: ReadonlyArray<() => ModelSpec> = [lifWalkthrough, () => cobaSpec()];
 
 export interface BuildResult {
   outDir: string;
@@ -69,8 +74,12 @@ export async function buildBrowserExample(
     const reset = inMv(spec.model, 'V_reset');
     if (th !== undefined) entry.threshold_mV = th;
     if (reset !== undefined) entry.reset_mV = reset;
+    // a network (the COBA model): its size and excitatory count, to unpack packed spikes and split rates
+    const net = spec.model as unknown as { n?: unknown; nE?: unknown };
+    if (typeof net.n === 'number') entry.neurons = net.n;
+    if (typeof net.nE === 'number') entry.excitatory = net.nE;
     catalog.push(entry);
-    log(`compiled ${bundle.name} -> ${relative(repoRoot, file)}`);
+    log(`compiled ${bundle.name} -> ${relative(repoRoot, file)} (${bundle.manifest.plan.lowering}, needs ${bundle.manifest.requires.maxStorageBuffersPerShaderStage} storage buffers per stage)`);
   }
   await writeFile(join(outDir, 'bundles.json'), JSON.stringify(catalog, null, 1));
 

@@ -1,8 +1,9 @@
 /**
  * The browser example: loads compiled bundles (plain JSON, made ahead of time by build.ts), runs
  * them on the page's WebGPU (`navigator.gpu`) with the runtime alone, and draws what they output:
- * a voltage trace for an output `V` of one neuron (with the threshold), a spike raster for an
- * output `spikes` ([T, N] of 0/1). Imports nothing of Spiketrace but '@spiketrace/runtime': the
+ * a voltage trace for an output `V` of one neuron (with the threshold), a spike raster and the
+ * population rate for an output `spikes`: either [T, N] of 0/1, or (dtype u32, as the COBA network
+ * records them) packed bits, 32 neurons per word, bit j of word w = neuron 32·w + j. Imports nothing of Spiketrace but '@spiketrace/runtime': the
  * compiler never reaches the browser.
  *
  * The results are exposed as `window.__spiketrace` for the end-to-end test (tests/browser).
@@ -18,6 +19,9 @@ export interface CatalogEntry {
   /** Spike threshold and reset of the model, in mV, when it has them (for the plot). */
   threshold_mV?: number;
   reset_mV?: number;
+  /** For a network: its neuron count (to unpack packed spikes) and how many of the first are excitatory. */
+  neurons?: number;
+  excitatory?: number;
 }
 
 export interface BundleResult {
@@ -26,15 +30,31 @@ export interface BundleResult {
   finalState: Record<string, number[]>;
   /** Per output V of one neuron: the steps at which V was reset (a drop of more than 1 mV). */
   resetSteps: Record<string, number[]>;
-  /** When the bundle has an output `spikes`: [step, neuron] of every 1. */
+  /** When the bundle has an output `spikes`: [step, neuron] of every spike (unpacked when packed). */
   spikes?: Array<[number, number]>;
+  /** Whether `spikes` came packed (u32 words, 32 neurons each), and the neuron count it was unpacked to. */
+  packedSpikes?: boolean;
+  neurons?: number;
+  /** Mean rates (Hz) over the run: all neurons, and E / I when the catalog gives the excitatory count. */
+  rates?: { all: number; E?: number; I?: number };
+  /** What the bundle needs of the device (manifest.requires). */
+  requires?: BundleManifest['requires'];
+  /**
+   * Set when the runtime refused the bundle because this page's adapter is below what it needs
+   * (manifest.requires): the runtime's error, before any GPU work. The other bundles still run.
+   */
+  refused?: string;
   runMs: number;
 }
 
 export interface PageResult {
   status: 'running' | 'done' | 'error';
   error?: string;
-  adapter?: { vendor: string; architecture: string; device: string; description: string; summary: string };
+  adapter?: {
+    vendor: string; architecture: string; device: string; description: string; summary: string;
+    /** The limits that decide which bundles run here. */
+    limits: { maxStorageBuffersPerShaderStage: number; maxStorageBufferBindingSize: number; maxBufferSize: number };
+  };
   /** The adapter as the runtime's device.ts describes the device it acquired from navigator.gpu. */
   runtimeAdapter?: string;
   /** The first bundle's (the walk-through LIF's) outputs and final states, flat. */
@@ -251,18 +271,114 @@ function drawVoltage(parent: HTMLElement, name: string, v: WordArray, dt: number
   ctx.restore();
 }
 
-function drawRaster(parent: HTMLElement, spikes: WordArray, steps: number, n: number, dt: number, title: string): void {
+/** Decode spikes: [T, N] of 0/1, or packed u32 words [T, ceil(n/32)] (bit j of word w = neuron 32·w + j). */
+function spikeList(data: WordArray, steps: number, per: number, packed: boolean, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let t = 0; t < steps; t++) {
+    if (!packed) {
+      for (let j = 0; j < per; j++) if (data[t * per + j]) out.push([t, j]);
+      continue;
+    }
+    for (let w = 0; w < per; w++) {
+      let bits = data[t * per + w]! >>> 0;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits); // lowest set bit
+        const j = w * 32 + b;
+        if (j < n) out.push([t, j]);
+        bits &= bits - 1;
+      }
+    }
+  }
+  out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return out;
+}
+
+function drawRaster(parent: HTMLElement, spikes: ReadonlyArray<readonly [number, number]>, steps: number, n: number, dt: number, title: string, nE?: number): void {
   const W = 900, H = Math.min(520, Math.max(240, 120 + n * 2));
   const ctx = makeCanvas(parent, W, H, `${title}: spike raster`);
   const f = axes(ctx, W, H, {
     xmin: 0, xmax: steps * dt, ymin: -0.5, ymax: n - 0.5, xlabel: 'time (ms)', ylabel: 'neuron', title,
     yticks: ticks(0, n - 1, 5).filter((t) => Number.isInteger(t)),
   });
-  ctx.fillStyle = '#222';
   const dotH = Math.max(1, Math.min(4, f.h / n));
-  for (let t = 0; t < steps; t++) {
-    for (let j = 0; j < n; j++) if (spikes[t * n + j]) ctx.fillRect(px(f, t * dt) - 0.75, py(f, j) - dotH / 2, 1.5, dotH);
+  const dotW = n > 400 ? 1 : 1.5;
+  for (const [t, j] of spikes) {
+    ctx.fillStyle = nE !== undefined && j >= nE ? '#c0392b' : '#222';
+    ctx.fillRect(px(f, t * dt) - dotW / 2, py(f, j) - dotH / 2, dotW, dotH);
   }
+  if (nE !== undefined && nE < n) {
+    // the E / I boundary and a legend above the plot
+    ctx.save();
+    ctx.strokeStyle = '#888';
+    ctx.setLineDash([4, 4]);
+    const y = py(f, nE - 0.5);
+    ctx.beginPath(); ctx.moveTo(f.x0, y); ctx.lineTo(f.x0 + f.w, y); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.font = `12px ${FONT}`;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    const items: Array<[string, string]> = [[`E (neurons 0-${nE - 1})`, '#222'], [`I (${nE}-${n - 1})`, '#c0392b']];
+    let lx = f.x0 + f.w;
+    for (const [text, color] of items.reverse()) {
+      lx -= ctx.measureText(text).width + 18;
+      ctx.fillStyle = color;
+      ctx.fillRect(lx, f.y0 - 18, 10, 8);
+      ctx.fillStyle = '#222';
+      ctx.fillText(text, lx + 14, f.y0 - 14);
+      lx -= 14;
+    }
+    ctx.restore();
+  }
+}
+
+/** Population rate in 1 ms bins (all neurons, or E and I). */
+function drawRate(parent: HTMLElement, spikes: ReadonlyArray<readonly [number, number]>, steps: number, n: number, dt: number, title: string, nE?: number): void {
+  const W = 900, H = 300;
+  const bin = Math.max(1, Math.round(1 / dt));
+  const nb = Math.ceil(steps / bin);
+  const groups = nE !== undefined && nE > 0 && nE < n
+    ? [{ name: 'E', lo: 0, hi: nE, color: '#222' }, { name: 'I', lo: nE, hi: n, color: '#c0392b' }]
+    : [{ name: 'all', lo: 0, hi: n, color: '#1f5fbf' }];
+  const series = groups.map((g) => {
+    const c = new Float64Array(nb);
+    for (const [t, j] of spikes) if (j >= g.lo && j < g.hi) c[Math.floor(t / bin)]! += 1;
+    return { ...g, hz: Array.from(c, (x, b) => x / (g.hi - g.lo) / ((Math.min(steps, (b + 1) * bin) - b * bin) * dt / 1000)) };
+  });
+  let hi = 0;
+  for (const sr of series) for (const v of sr.hz) hi = Math.max(hi, v);
+  const ctx = makeCanvas(parent, W, H, `${title}: population rate`);
+  const f = axes(ctx, W, H, { xmin: 0, xmax: steps * dt, ymin: 0, ymax: (hi || 1) * 1.08, xlabel: 'time (ms)', ylabel: 'rate (Hz)', title });
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(f.x0, f.y0, f.w, f.h);
+  ctx.clip();
+  for (const sr of series) {
+    ctx.strokeStyle = sr.color;
+    ctx.lineWidth = 1.4;
+    ctx.beginPath();
+    sr.hz.forEach((v, b) => {
+      const x = px(f, (b + 0.5) * bin * dt), y = py(f, v);
+      if (b === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+  }
+  ctx.restore();
+  ctx.save();
+  ctx.font = `12px ${FONT}`;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'left';
+  let lx = f.x0 + f.w;
+  for (const sr of [...series].reverse()) {
+    const text = sr.name === 'all' ? 'all neurons' : sr.name;
+    lx -= ctx.measureText(text).width + 32;
+    ctx.strokeStyle = sr.color;
+    ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.moveTo(lx, f.y0 - 14); ctx.lineTo(lx + 24, f.y0 - 14); ctx.stroke();
+    ctx.fillStyle = '#222';
+    ctx.fillText(text, lx + 28, f.y0 - 14);
+    lx -= 16;
+  }
+  ctx.restore();
 }
 
 // ---- running -------------------------------------------------------------------------------
@@ -278,7 +394,32 @@ async function runOne(entry: CatalogEntry, main: HTMLElement): Promise<BundleRes
 
   const res = await fetch(entry.file);
   if (!res.ok) throw new Error(`fetching ${entry.file}: HTTP ${res.status}`);
-  const runner = await BundleRunner.load(await res.text());
+  const text = await res.text();
+  const requires = (JSON.parse(text) as BundleManifest).requires;
+  const have = result.adapter?.limits.maxStorageBuffersPerShaderStage;
+  if (requires.maxStorageBuffersPerShaderStage > 8) {
+    const need = document.createElement('p');
+    need.className = 'meta';
+    need.textContent = `This bundle binds ${requires.maxStorageBuffersPerShaderStage} storage buffers per shader stage (more than WebGPU's default 8): ` +
+      `it needs an adapter that allows at least that many; this page's adapter allows ${have ?? 'an unknown number'}.`;
+    section.appendChild(need);
+  }
+  let runner: BundleRunner;
+  try {
+    runner = await BundleRunner.load(text);
+  } catch (e) {
+    const lim = result.adapter?.limits;
+    const below = lim !== undefined && (requires.maxStorageBuffersPerShaderStage > lim.maxStorageBuffersPerShaderStage ||
+      requires.maxStorageBufferBindingSize > lim.maxStorageBufferBindingSize || requires.maxBufferSize > lim.maxBufferSize);
+    if (!below) throw e;
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    const err = document.createElement('p');
+    err.className = 'refused';
+    err.textContent = `Not run on this adapter: ${msg}.`;
+    section.appendChild(err);
+    const name = (JSON.parse(text) as BundleManifest).name;
+    return { name, outputs: {}, finalState: {}, resetSteps: {}, requires, refused: msg, runMs: 0 };
+  }
   result.runtimeAdapter ??= runner.ctx.adapterDescription;
   try {
     const m = runner.manifest;
@@ -286,7 +427,7 @@ async function runOne(entry: CatalogEntry, main: HTMLElement): Promise<BundleRes
     const t0 = performance.now();
     const out = await runner.run({ inputs: makeInputs(m) });
     const runMs = performance.now() - t0;
-    const r: BundleResult = { name: m.name, outputs: {}, finalState: {}, resetSteps: {}, runMs };
+    const r: BundleResult = { name: m.name, outputs: {}, finalState: {}, resetSteps: {}, requires: m.requires, runMs };
     for (const [k, v] of Object.entries(out)) r.outputs[k] = Array.from(v);
     for (const s of runner.stateNames) r.finalState[s] = Array.from(runner.getState(s));
     const meta = document.createElement('p');
@@ -305,9 +446,30 @@ async function runOne(entry: CatalogEntry, main: HTMLElement): Promise<BundleRes
         sp.textContent = `${r.resetSteps[o.name]!.length} spikes (resets), at t = ${r.resetSteps[o.name]!.map((i) => fmt(i * dt)).join(', ')} ms.`;
         section.appendChild(sp);
       } else if (o.name === 'spikes') {
-        r.spikes = [];
-        for (let t = 0; t < m.options.steps; t++) for (let j = 0; j < per; j++) if (data[t * per + j]) r.spikes.push([t, j]);
-        drawRaster(section, data, m.options.steps, per, dt, `${m.name}: spikes`);
+        const packed = o.dtype === 'u32';
+        // packed: the neuron count from bundles.json, else the size of the State that fits the words
+        const fits = m.states.map((st) => st.shape.reduce((a, d) => a * d, 1)).filter((k) => k > (per - 1) * 32 && k <= per * 32);
+        const n = packed ? Math.min(entry.neurons ?? (fits.length ? Math.max(...fits) : per * 32), per * 32) : per;
+        const steps = m.options.steps;
+        const nE = entry.excitatory;
+        r.packedSpikes = packed;
+        r.neurons = n;
+        r.spikes = spikeList(data, steps, per, packed, n);
+        const secs = (steps * dt) / 1000;
+        r.rates = { all: r.spikes.length / n / secs };
+        if (nE !== undefined && nE > 0 && nE < n) {
+          const e = r.spikes.reduce((a, [, j]) => a + (j < nE ? 1 : 0), 0);
+          r.rates.E = e / nE / secs;
+          r.rates.I = (r.spikes.length - e) / (n - nE) / secs;
+        }
+        drawRaster(section, r.spikes, steps, n, dt, `${m.name}: spikes${packed ? ' (unpacked from 32 neurons per u32 word)' : ''}`, nE);
+        drawRate(section, r.spikes, steps, n, dt, `${m.name}: population rate (1 ms bins)`, nE);
+        const sp = document.createElement('p');
+        sp.className = 'meta';
+        const fmtHz = (x: number) => `${x.toFixed(1)} Hz`;
+        sp.textContent = `${r.spikes.length} spikes of ${n} neurons in ${fmt(steps * dt)} ms: mean rate ${fmtHz(r.rates.all)}` +
+          (r.rates.E !== undefined ? ` (E ${fmtHz(r.rates.E)}, I ${fmtHz(r.rates.I!)})` : '') + '.';
+        section.appendChild(sp);
       }
     }
     return r;
@@ -323,7 +485,15 @@ async function adapterInfo(): Promise<NonNullable<PageResult['adapter']>> {
   const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter());
   if (!adapter) throw new Error('navigator.gpu found no WebGPU adapter');
   const i = adapter.info;
-  const a = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, summary: '' };
+  const l = adapter.limits;
+  const a = {
+    vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, summary: '',
+    limits: {
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+    },
+  };
   a.summary = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
   return a;
 }
@@ -333,7 +503,7 @@ async function main(): Promise<void> {
     if ('fonts' in document) await document.fonts.load(`12px "DejaVu Sans Page"`).catch(() => undefined);
     const adapter = await adapterInfo();
     result.adapter = adapter;
-    $('adapter').textContent = `WebGPU adapter: ${adapter.summary}`;
+    $('adapter').textContent = `WebGPU adapter: ${adapter.summary}; ${adapter.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage`;
     const res = await fetch('bundles.json');
     if (!res.ok) throw new Error(`fetching bundles.json: HTTP ${res.status}`);
     const catalog = (await res.json()) as CatalogEntry[];
@@ -348,7 +518,9 @@ async function main(): Promise<void> {
       }
     }
     result.status = 'done';
-    setStatus(`done: ${catalog.length} bundle(s) ran on WebGPU in this page.`);
+    const refused = Object.values(result.bundles).filter((b) => b.refused).map((b) => b.name);
+    setStatus(`done: ${catalog.length - refused.length} of ${catalog.length} bundle(s) ran on WebGPU in this page` +
+      (refused.length ? `; ${refused.join(', ')} needs more than this adapter allows (see below).` : '.'));
   } catch (e) {
     result.status = 'error';
     result.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

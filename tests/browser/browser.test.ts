@@ -15,6 +15,15 @@
  * that shows on a plot and ~1e5 times smaller than the smallest per-step change of V after the
  * input turns on, so a wrong kernel, a wrong input or a step shift fails it. Spike (reset) steps,
  * and a `spikes` output when a bundle has one, must be equal exactly.
+ *
+ * The COBA network (4000 neurons, 200 ms, spikes packed 32 per u32 word): where the page's adapter
+ * allows the storage buffers per shader stage the bundle needs (manifest.requires, 13), the page's
+ * unpacked spike (step, neuron) list must equal the Node run's exactly, and so must the packed words.
+ * Chromium's SwiftShader adapter allows 10 (Chromium's tiered limits; 12 untiered, with
+ * --disable-dawn-features=tiered_adapter_limits), so there the test checks instead that the page
+ * reports the runtime's refusal (naming both numbers) and runs the other bundles; the page's
+ * packed-spikes path (unpacking, raster, rates) is then checked exactly on a test-only packed
+ * population that fits in 10 buffers.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +36,11 @@ import { buildBrowserExample, repoRoot, type BuildResult } from '../../examples/
 import type { PageResult } from '../../examples/browser/main.ts';
 import { serveStatic, type StaticServer } from '../../examples/browser/serve.ts';
 import { CHROMIUM_FLAGS, ensureChromium } from './chromium.ts';
+import { packSpikes, unpackSpikes } from '../../examples/models/coba.ts';
 
 const V_TOL_MV = 1e-4;
 const SCREENSHOT = join(repoRoot, 'out', 'browser', 'screenshot.png');
+const SCREENSHOT_PACKED = join(repoRoot, 'out', 'browser', 'screenshot-packed.png');
 
 let built: BuildResult;
 let server: StaticServer | undefined;
@@ -91,11 +102,24 @@ async function runInPage(url: string): Promise<{ page: Page; result: PageResult 
   return { page: p, result: await p.evaluate(() => window.__spiketrace) };
 }
 
-/** Every output of every bundle equal to Node's: spikes exactly, the rest within V_TOL_MV. */
+/** A bundle the page's runtime refused must need more than the page's adapter allows, and say so. */
+function expectRefusedForLimits(pr: PageResult, name: string): void {
+  const pb = pr.bundles[name]!;
+  const need = pb.requires!.maxStorageBuffersPerShaderStage, have = pr.adapter!.limits.maxStorageBuffersPerShaderStage;
+  expect(need, `bundle ${name} was refused, though the adapter allows ${have} storage buffers per stage`).toBeGreaterThan(have);
+  expect(pb.refused).toMatch(new RegExp(`^BundleError: bundle "${name}" needs maxStorageBuffersPerShaderStage = ${need}, this device \\(.*\\) allows ${have}$`));
+  expect(Object.keys(pb.outputs)).toEqual([]);
+}
+
+/** Every output of every bundle equal to Node's: spikes exactly, the rest within V_TOL_MV (bundles refused for the adapter's limits excepted). */
 function expectSameAsNode(node: NodeRuns, pr: PageResult): void {
   expect(Object.keys(pr.bundles).sort()).toEqual(Object.keys(node).sort());
   for (const [name, nr] of Object.entries(node)) {
     const pb = pr.bundles[name]!;
+    if (pb.refused !== undefined) {
+      expectRefusedForLimits(pr, name);
+      continue;
+    }
     expect(Object.keys(pb.outputs).sort(), `bundle ${name}: outputs`).toEqual(Object.keys(nr.outputs).sort());
     for (const [o, nv] of Object.entries(nr.outputs)) {
       const pv = pb.outputs[o]!;
@@ -110,17 +134,22 @@ function expectSameAsNode(node: NodeRuns, pr: PageResult): void {
 }
 
 /**
- * Test only, until the COBA network exists: 40 LIFs with graded constant currents whose output is
- * `spikes` ([T, 40] of 0/1), so that the page's raster path and the exact spike comparison run.
+ * Test only: LIFs with graded constant currents whose output is `spikes`: [T, 40] of 0/1, or (packed)
+ * 70 neurons packed 32 per u32 word as the COBA bundle records them (3 words per step, the last one
+ * partly used), so that the page's raster paths and the exact spike comparison run on any adapter.
  */
-function testPopulation(): ModelSpec {
-  const n = 40;
+function testPopulation(packed = false): ModelSpec {
+  const n = packed ? 70 : 40;
   const neuron = new brainpy.LIF(n, { V_rest: u.mV(-65), V_th: u.mV(-50), V_reset: u.mV(-65), tau: u.ms(10), spkReset: 'hard', name: 'pop' });
   const current = u.mA(Array.from({ length: n }, (_, i) => 16 + i * 0.5));
   return {
-    name: 'test-population', description: 'Test only: 40 LIF neurons with graded constant currents (a stand-in for the COBA raster).',
+    name: packed ? 'test-population-packed' : 'test-population',
+    description: `Test only: ${n} LIF neurons with graded constant currents${packed ? ', spikes packed 32 per u32 word' : ''}.`,
     model: neuron, inputs: { t: u.ms(0) }, dt: u.ms(0.1), steps: 2000,
-    step: ({ t }) => brainstate.environ.context({ t }, () => ({ spikes: neuron.call(current) })),
+    step: ({ t }) => brainstate.environ.context({ t }, () => {
+      const spikes = neuron.call(current);
+      return { spikes: packed ? packSpikes(spikes) : spikes };
+    }),
   };
 }
 
@@ -157,13 +186,16 @@ describe('the browser example (Debian Chromium headless, WebGPU)', () => {
   it('builds a browser bundle with the runtime only', () => {
     const foreign = built.browserInputs.filter((p) => !p.startsWith('runtime/src/') && !p.startsWith('examples/browser/'));
     expect(foreign, 'files outside runtime/ and examples/browser/ in main.js').toEqual([]);
-    expect(built.catalog.map((c) => c.name)).toContain('lif-walkthrough');
+    expect(built.catalog.map((c) => c.name)).toEqual(['lif-walkthrough', 'coba']);
+    expect(built.catalog[1]).toMatchObject({ neurons: 4000, excitatory: 3200 });
   });
 
-  it('runs every bundle in the page without error', () => {
+  it('runs every bundle in the page without error (or reports that the adapter is below what it needs)', () => {
     expect(pageResult.error, `the page failed; its console:\n${consoleLines.join('\n')}`).toBeUndefined();
     expect(pageResult.status).toBe('done');
     expect(Object.keys(pageResult.bundles).sort()).toEqual(Object.keys(built.bundles).sort());
+    expect(pageResult.bundles['lif-walkthrough']!.refused).toBeUndefined();
+    for (const b of Object.values(pageResult.bundles)) if (b.refused !== undefined) expectRefusedForLimits(pageResult, b.name);
   });
 
   it('reports a WebGPU adapter', () => {
@@ -172,7 +204,9 @@ describe('the browser example (Debian Chromium headless, WebGPU)', () => {
     expect(a!.summary).not.toBe('unknown adapter');
     expect(a!.vendor || a!.architecture || a!.description).not.toBe('');
     expect(pageResult.runtimeAdapter ?? '').not.toBe('');
-    console.log(`browser test: Chromium's WebGPU adapter: ${a!.summary} (runtime: ${pageResult.runtimeAdapter}); screenshot: ${relative(repoRoot, SCREENSHOT)}`);
+    expect(a!.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(8);
+    console.log(`browser test: Chromium's WebGPU adapter: ${a!.summary} (runtime: ${pageResult.runtimeAdapter}); ` +
+      `limits ${JSON.stringify(a!.limits)}; screenshot: ${relative(repoRoot, SCREENSHOT)}`);
   });
 
   it("computes the walk-through LIF's V trace that Node computes", () => {
@@ -196,11 +230,50 @@ describe('the browser example (Debian Chromium headless, WebGPU)', () => {
     expect(maxAbsDiff(pageFinal, nodeFinal).max).toBeLessThanOrEqual(V_TOL_MV);
   });
 
+  it("computes the COBA network's spike raster that Node computes, exactly", () => {
+    const node = nodeRuns['coba'];
+    expect(node, 'the COBA bundle in the build').toBeDefined();
+    const pb = pageResult.bundles['coba']!;
+    const n = 4000, steps = node!.steps;
+    expect(steps).toBe(2000);
+    expect(node!.outputs.spikes!.length).toBe(steps * Math.ceil(n / 32));
+    if (pb.refused !== undefined) {
+      // this adapter allows fewer storage buffers per stage than the bundle binds: the page must say so
+      expectRefusedForLimits(pageResult, 'coba');
+      const ns = unpackSpikes(node!.outputs.spikes!, steps, n);
+      console.log(`browser test: coba NOT compared with Node: the page's adapter allows ${pageResult.adapter!.limits.maxStorageBuffersPerShaderStage} ` +
+        `storage buffers per shader stage, the bundle needs ${pb.requires!.maxStorageBuffersPerShaderStage}; the page reported "${pb.refused}". ` +
+        `(Node ran it: ${ns.step.length} spikes.) The packed-spikes path is checked on a test-only population below.`);
+      expect(ns.step.length).toBeGreaterThan(1000);
+      return;
+    }
+    expect(pb.packedSpikes).toBe(true);
+    expect(pb.neurons).toBe(n);
+    expect(pb.requires!.maxStorageBuffersPerShaderStage).toBeGreaterThan(8);
+    expect(pageResult.adapter!.limits.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(pb.requires!.maxStorageBuffersPerShaderStage);
+    const words = node!.outputs.spikes!;
+    expect(words.length).toBe(steps * Math.ceil(n / 32));
+    const ns = unpackSpikes(words, steps, n);
+    const nodeList = Array.from(ns.step, (t, k) => [t, ns.neuron[k]!] as [number, number]);
+    const pageList = pb.spikes!;
+    const key = (l: ReadonlyArray<readonly [number, number]>) => new Set(l.map(([t, j]) => t * n + j));
+    const a = key(nodeList), b = key(pageList);
+    const onlyNode = [...a].filter((x) => !b.has(x)).length, onlyPage = [...b].filter((x) => !a.has(x)).length;
+    const secs = steps * 1e-4;
+    const nodeRate = nodeList.length / n / secs;
+    console.log(`browser test: coba: ${nodeList.length} spikes in Node (${nodeRate.toFixed(2)} Hz), ${pageList.length} in the page ` +
+      `(${pb.rates!.all.toFixed(2)} Hz; E ${pb.rates!.E?.toFixed(2)} Hz, I ${pb.rates!.I?.toFixed(2)} Hz); only in Node ${onlyNode}, only in the page ${onlyPage}; ` +
+      `page run ${pb.runMs.toFixed(0)} ms`);
+    expect(nodeList.length).toBeGreaterThan(1000);
+    expect(pageList).toEqual(nodeList);
+    expect(pb.outputs.spikes).toEqual(Array.from(words));
+  });
+
   it('agrees with Node on every output of every bundle (spikes exactly)', () => {
     expectSameAsNode(nodeRuns, pageResult);
   });
 
-  it('draws a raster for an output named spikes, equal to Node\'s (a test-only population)', async () => {
+  it('draws a raster for an unpacked output named spikes, equal to Node\'s (a test-only population)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spiketrace-browser-'));
     const extra = await serveStatic(dir, 0, '127.0.0.1');
     try {
@@ -215,6 +288,36 @@ describe('the browser example (Debian Chromium headless, WebGPU)', () => {
       const count = Array.from(nodeSpikes).reduce((a, x) => a + x, 0);
       expect(count).toBeGreaterThan(100);
       expect(result.bundles['test-population']!.spikes!.length).toBe(count);
+      expectSameAsNode(node, result);
+    } finally {
+      await extra.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('unpacks and draws packed u32 spikes (32 neurons per word) exactly as Node decodes them (a test-only packed population)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spiketrace-browser-'));
+    const extra = await serveStatic(dir, 0, '127.0.0.1');
+    try {
+      const b = await buildBrowserExample(dir, () => {}, [() => testPopulation(true)]);
+      const node: NodeRuns = {};
+      await runInNode(b, node);
+      const { page: p, result } = await runInPage(extra.url);
+      await p.screenshot({ path: SCREENSHOT_PACKED, fullPage: true });
+      await p.close();
+      expect(result.error, `the page failed; its console:\n${consoleLines.join('\n')}`).toBeUndefined();
+      const name = 'test-population-packed', n = 70, steps = 2000;
+      const words = node[name]!.outputs.spikes!;
+      expect(words.length).toBe(steps * 3);
+      const ns = unpackSpikes(words, steps, n);
+      expect(ns.step.length).toBeGreaterThan(100);
+      expect(ns.neuron.some((j) => j >= 64), 'spikes in the partly used last word').toBe(true);
+      const pb = result.bundles[name]!;
+      expect(pb.refused).toBeUndefined();
+      expect(pb.packedSpikes).toBe(true);
+      expect(pb.neurons).toBe(n);
+      expect(pb.spikes).toEqual(Array.from(ns.step, (t, k) => [t, ns.neuron[k]!]));
+      expect(pb.rates!.all).toBeCloseTo(ns.step.length / n / (steps * 1e-4), 9);
       expectSameAsNode(node, result);
     } finally {
       await extra.close();

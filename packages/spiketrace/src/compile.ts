@@ -2,7 +2,8 @@
  * compile: a model -> a Bundle (versioned plain data that the runtime alone can run).
  *  1. initialize the model's States (batched when asked): their values are the bundle's initial values;
  *  2. trace one step with per-step input placeholders, under the given dt;
- *  3. lower it for `steps` steps with WebGPU's default limits, so the bundle runs on any device;
+ *  3. lower it for `steps` steps with WebGPU's default limits, so the bundle runs on any device
+ *     (or within `maxStorageBuffers` storage buffers per shader stage when a model needs more);
  *  4. record states, inputs, outputs, captured constants and the plan; hash the content.
  */
 import { lower, Tensor, type TypedArray } from '@spiketrace/compiler';
@@ -25,6 +26,8 @@ export interface ModelSpec {
   dt?: Quantity;
   steps?: number;
   batchSize?: number;
+  /** The storage buffers per shader stage this model's plan may bind (see CompileOptions; default 8). */
+  maxStorageBuffers?: number;
 }
 
 export interface CompileOptions {
@@ -38,6 +41,13 @@ export interface CompileOptions {
   lowering?: 'auto' | 'temporal-fusion' | 'dispatch-chain';
   name?: string;
   description?: string;
+  /**
+   * Storage buffers per shader stage the plan may bind (default 8, WebGPU's guaranteed limit, so
+   * the bundle runs on every adapter). A step whose kernels need more (the COBA network's dispatch
+   * chain) is compiled with a higher limit; `manifest.requires` records what it binds, and
+   * BundleRunner refuses a device below that before any dispatch. Overrides the spec's own.
+   */
+  maxStorageBuffers?: number;
 }
 
 /** WebGPU's guaranteed limits: a bundle within them runs on every adapter. */
@@ -80,6 +90,10 @@ export async function compile(target: nn.Module | ModelSpec, opts: CompileOption
   const batchSize = opts.batchSize ?? spec.batchSize;
   if (!dt) throw new Error(`compile ${spec.name}: give dt (e.g. { dt: u.ms(0.1) })`);
   if (!steps || !Number.isInteger(steps) || steps < 1) throw new Error(`compile ${spec.name}: steps must be a positive integer, got ${steps}`);
+  const maxStorageBuffers = opts.maxStorageBuffers ?? spec.maxStorageBuffers ?? PORTABLE_STORAGE_BUFFERS;
+  if (!Number.isInteger(maxStorageBuffers) || maxStorageBuffers < 1) {
+    throw new Error(`compile ${spec.name}: maxStorageBuffers must be a positive integer, got ${maxStorageBuffers}`);
+  }
   nn.initAllStates(spec.model, batchSize === undefined ? {} : { batchSize });
   const inputNames = Object.keys(spec.inputs ?? {});
   const examples = inputNames.map((k) => (spec.inputs ?? {})[k] as ArrayValue);
@@ -102,7 +116,7 @@ export async function compile(target: nn.Module | ModelSpec, opts: CompileOption
       return { ys: outputValues, carry: [] };
     },
   }));
-  const plan = lower(traced.graph, steps, { lowering: opts.lowering ?? 'auto', maxStorageBuffers: PORTABLE_STORAGE_BUFFERS });
+  const plan = lower(traced.graph, steps, { lowering: opts.lowering ?? 'auto', maxStorageBuffers });
   const written = new Set(traced.graph.outputs.filter((o) => o.kind === 'state').map((o) => o.index));
   const manifest: Omit<BundleManifest, 'hash'> = {
     format: BUNDLE_FORMAT, version: BUNDLE_VERSION, compiler: `spiketrace@${VERSION}`,
