@@ -27,29 +27,13 @@ export interface RunResult {
 
 const UNIFORM_STRIDE = 256;
 
-const arenaCache = new WeakMap<PlanBuffer, Uint32Array>();
-
-/** The words of a captured arena: each part's data (as 32-bit words) at its offset; built once. */
-function arenaWords(b: PlanBuffer, dataOf: (index: number) => HostData): Uint32Array {
-  let words = arenaCache.get(b);
-  if (!words) {
-    words = new Uint32Array(b.elements);
-    for (const p of b.parts ?? []) {
-      const d = dataOf(p.index);
-      const w = d instanceof Uint8Array ? Uint32Array.from(d) : new Uint32Array(d.buffer, d.byteOffset, d.length);
-      if (w.length !== p.elements) throw new Error(`captured arena "${b.name}": part ${p.index} has ${w.length} elements, the plan says ${p.elements}`);
-      words.set(w, p.offset);
-    }
-    arenaCache.set(b, words);
-  }
-  return words;
-}
 
 export class Executable {
   readonly #pipelines: GPUComputePipeline[];
   readonly #layouts: GPUBindGroupLayout[];
   readonly #owned = new Map<number, GPUBuffer>();
   readonly #uploaded = new Map<number, { buffer: GPUBuffer; source: HostData }>();
+  readonly #arenaUploads = new Map<string, HostData>();
   #uniform: GPUBuffer | undefined;
 
   private constructor(readonly ctx: GpuContext, readonly plan: Plan, pipelines: GPUComputePipeline[], layouts: GPUBindGroupLayout[]) {
@@ -151,13 +135,23 @@ export class Executable {
         const r = inputs.resident(b);
         if (r.ctx !== this.ctx) throw new Error(`${b.role} "${b.name}" lives on another device`);
         resident.set(b.id, r);
-      } else if (b.role === 'captured' && b.parts) {
-        single.set(b.id, this.#uploadedBuffer(b, arenaWords(b, (i) => inputs.upload({ ...b, index: i, parts: undefined }))));
+      } else if (b.arena) {
+        continue; // lives inside an arena (below)
       } else if (b.role === 'xs' || b.role === 'captured') {
         single.set(b.id, this.#uploadedBuffer(b, inputs.upload(b)));
       } else {
         single.set(b.id, this.#ownedBuffer(b));
       }
+    }
+    // arena members: xs every run, captured once per data array; ys are read back from the arena
+    for (const b of plan.buffers) {
+      if (!b.arena || (b.role !== 'xs' && b.role !== 'captured')) continue;
+      const data = inputs.upload(b);
+      if (data.length !== b.elements) throw new RangeError(`${b.role} "${b.name}": got ${data.length} elements, the plan needs ${b.elements}`);
+      const key = `${b.arena.buffer}:${b.id}`;
+      if (b.role === 'captured' && this.#arenaUploads.get(key) === data) continue;
+      writeHost(device, single.get(b.arena.buffer) as GPUBuffer, data, b.dtype, b.arena.offset * 4);
+      this.#arenaUploads.set(key, data);
     }
     const startCur = new Map([...resident].map(([id, r]) => [id, r.cur]));
     const bufferAt = (id: number, side: 'cur' | 'next' | 'only', parity: number): GPUBuffer => {
@@ -216,11 +210,15 @@ export class Executable {
     for (const [id, r] of resident) {
       if ((plan.buffers[id] as PlanBuffer).pingPong) r.cur = ((startCur.get(id) as number) + rounds) % 2;
     }
-    const data = await this.#readback((id) => (resident.get(id)?.current ?? single.get(id)) as GPUBuffer);
+    const data = await this.#readback((id) => {
+      const b = plan.buffers[id] as PlanBuffer;
+      if (b.arena) return { buffer: single.get(b.arena.buffer) as GPUBuffer, offset: b.arena.offset * 4 };
+      return { buffer: (resident.get(id)?.current ?? single.get(id)) as GPUBuffer, offset: 0 };
+    });
     return { data, gpuMs: performance.now() - t0 };
   }
 
-  async #readback(bufferOf: (id: number) => GPUBuffer): Promise<Map<number, HostData>> {
+  async #readback(bufferOf: (id: number) => { buffer: GPUBuffer; offset: number }): Promise<Map<number, HostData>> {
     const { device } = this.ctx;
     const ids = this.plan.readback;
     const out = new Map<number, HostData>();
@@ -238,7 +236,9 @@ export class Executable {
     const enc = device.createCommandEncoder();
     ids.forEach((id, k) => {
       const b = this.plan.buffers[id] as PlanBuffer;
-      enc.copyBufferToBuffer(bufferOf(id), 0, staging, offsets[k] as number, byteSize(b.elements));
+      const src = bufferOf(id);
+      // an arena member is copied exactly (its neighbours follow it); a whole buffer in full
+      enc.copyBufferToBuffer(src.buffer, src.offset, staging, offsets[k] as number, b.arena ? b.elements * 4 : byteSize(b.elements));
     });
     device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ);

@@ -28,10 +28,11 @@ export interface PlanBuffer {
   /** Written by the step while also read: two copies that swap after every round. */
   pingPong: boolean;
   /**
-   * An arena of captured arrays (persistent-workgroup plans): the captured arrays `index`, as
-   * 32-bit words, at these offsets. Temp arenas need no parts: nothing is uploaded into them.
+   * Persistent-workgroup plans pack non-State buffers into one arena buffer (a shader binds few
+   * buffers): this buffer's elements live at `offset` (32-bit words) inside buffer `arena`. The
+   * runtime uploads xs and captured data there and reads ys back from there.
    */
-  parts?: { index: number; offset: number; elements: number }[];
+  arena?: { buffer: number; offset: number };
 }
 
 export interface PlanBinding {

@@ -27,9 +27,9 @@ export function fromWords(bytes: ArrayBuffer, offset: number, elements: number, 
 }
 
 /** Upload host data into a buffer (bool widened to u32). */
-export function writeHost(device: GPUDevice, buffer: GPUBuffer, data: HostData, dtype: ElemType): void {
+export function writeHost(device: GPUDevice, buffer: GPUBuffer, data: HostData, dtype: ElemType, byteOffset = 0): void {
   const w = toWords(data, dtype);
-  device.queue.writeBuffer(buffer, 0, w.buffer as ArrayBuffer, w.byteOffset, w.byteLength);
+  device.queue.writeBuffer(buffer, byteOffset, w.buffer as ArrayBuffer, w.byteOffset, w.byteLength);
 }
 
 const USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;

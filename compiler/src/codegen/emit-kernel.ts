@@ -111,7 +111,10 @@ export class Bindings {
     if (r) {
       const [a, off, atomic] = r;
       const at = `${a}[${off}u + ${idx}]`;
-      if (atomic) return dtype === 'i32' ? `atomicLoad(&${at})` : `bitcast<${wgslType(dtype)}>(atomicLoad(&${at}))`;
+      if (atomic) {
+        if (dtype === 'i32') return `atomicLoad(&${at})`;
+        return dtype === 'bool' ? `(atomicLoad(&${at}) != 0)` : `bitcast<${wgslType(dtype)}>(atomicLoad(&${at}))`;
+      }
       return dtype === 'bool' ? `(${at} != 0u)` : dtype === 'u32' ? at : `bitcast<${wgslType(dtype)}>(${at})`;
     }
     if (this.#atomicNames.has(arr)) return `atomicLoad(&${arr}[${idx}])`;

@@ -175,35 +175,29 @@ function smallEnough(g: Graph, fused: FusedStep): boolean {
 
 /**
  * Every kernel of the step as one shader with one binding table (emit-kernel.ts framePersistent).
- * To stay within the storage-buffer limit, the step's temps share one arena of 32-bit words (and
- * the event_count targets, touched atomically, one atomic arena), and its captured constants one
- * read-only arena whose plan buffer lists the parts the runtime uploads at their offsets.
+ * To stay within the storage-buffer limit, every buffer that is not a State or carry (temps,
+ * per-step inputs and results, captured constants) is a range of one arena buffer: a State costs
+ * two bindings (its two copies), everything else one in all. The arena is `array<atomic<i32>>`
+ * when an event_count scatters into it (every access is then atomic), else `array<u32>`; values
+ * are bitcast through it. The runtime uploads xs and captured data into their ranges and reads
+ * ys back from theirs. Member buffers are copied (with their range) so a plan that is not chosen
+ * keeps its own.
  */
 function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number): PlanKernel {
-  const atomicTemps = new Set<number>();
-  for (const k of fused.kernels) {
-    if (k.kind === 'global' && g.node(k.node).op === 'event_count') {
-      const b = list.find((x) => x.role === 'temp' && x.index === k.node);
-      if (b) atomicTemps.add(b.id);
-    }
-  }
+  const atomic = fused.kernels.some((k) => k.kind === 'global' && g.node(k.node).op === 'event_count');
   const arenas = new Map<number, ArenaSlot>();
-  const pack = (name: string, role: 'temp' | 'captured', members: PlanBuffer[], atomic: boolean): void => {
-    if (members.length === 0) return;
-    const arena: PlanBuffer = { id: list.length, name, role, index: -1, dtype: atomic ? 'i32' : 'u32', shape: [], elements: 0, pingPong: false };
-    const parts: { index: number; offset: number; elements: number }[] = [];
+  const members = list.filter((b) => b.role !== 'state' && b.role !== 'carry');
+  if (members.length) {
+    const arena: PlanBuffer = { id: list.length, name: 'arena', role: 'temp', index: -1, dtype: atomic ? 'i32' : 'u32', shape: [], elements: 0, pingPong: false };
     for (const m of members) {
+      const copy: PlanBuffer = { ...m, arena: { buffer: arena.id, offset: arena.elements } };
+      list[m.id] = copy;
       arenas.set(m.id, { arena, offset: arena.elements, atomic });
-      parts.push({ index: m.index, offset: arena.elements, elements: m.elements });
       arena.elements += m.elements;
     }
     arena.shape = [arena.elements];
-    if (role === 'captured') arena.parts = parts;
     list.push(arena);
-  };
-  pack('temp arena', 'temp', list.filter((b) => b.role === 'temp' && !atomicTemps.has(b.id)), false);
-  pack('atomic arena', 'temp', list.filter((b) => atomicTemps.has(b.id)), true);
-  pack('captured arena', 'captured', list.filter((b) => b.role === 'captured' && b.index >= 0), false);
+  }
   const bind = new Bindings(new Set(), arenas);
   const c = ctx(false, bind);
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
