@@ -176,28 +176,37 @@ function smallEnough(g: Graph, fused: FusedStep): boolean {
 /**
  * Every kernel of the step as one shader with one binding table (emit-kernel.ts framePersistent).
  * To stay within the storage-buffer limit, every buffer that is not a State or carry (temps,
- * per-step inputs and results, captured constants) is a range of one arena buffer: a State costs
- * two bindings (its two copies), everything else one in all. The arena is `array<atomic<i32>>`
- * when an event_count scatters into it (every access is then atomic), else `array<u32>`; values
- * are bitcast through it. The runtime uploads xs and captured data into their ranges and reads
- * ys back from theirs. Member buffers are copied (with their range) so a plan that is not chosen
- * keeps its own.
+ * per-step inputs and results, captured constants) is a range of an arena buffer (`array<u32>`,
+ * values bitcast through it), except event_count targets, which share a second arena of
+ * `array<atomic<i32>>` (an all-atomic arena measured 42% slower per COBA step on an H200): a State
+ * costs two bindings (its two copies), everything else at most two in all. The runtime uploads xs
+ * and captured data into their ranges and reads ys back from theirs. Member buffers are copied
+ * (with their range) so a plan that is not chosen keeps its own.
  */
 function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number): PlanKernel {
-  const atomic = fused.kernels.some((k) => k.kind === 'global' && g.node(k.node).op === 'event_count');
+  // event_count targets go to a small atomic arena, so only their accesses pay for atomics
+  const atomicTemps = new Set<number>();
+  for (const k of fused.kernels) {
+    if (k.kind === 'global' && g.node(k.node).op === 'event_count') {
+      const b = list.find((x) => x.role === 'temp' && x.index === k.node);
+      if (b) atomicTemps.add(b.id);
+    }
+  }
   const arenas = new Map<number, ArenaSlot>();
-  const members = list.filter((b) => b.role !== 'state' && b.role !== 'carry');
-  if (members.length) {
-    const arena: PlanBuffer = { id: list.length, name: 'arena', role: 'temp', index: -1, dtype: atomic ? 'i32' : 'u32', shape: [], elements: 0, pingPong: false };
+  const pack = (name: string, members: PlanBuffer[], atomic: boolean): void => {
+    if (members.length === 0) return;
+    const arena: PlanBuffer = { id: list.length, name, role: 'temp', index: -1, dtype: atomic ? 'i32' : 'u32', shape: [], elements: 0, pingPong: false };
     for (const m of members) {
-      const copy: PlanBuffer = { ...m, arena: { buffer: arena.id, offset: arena.elements } };
-      list[m.id] = copy;
+      list[m.id] = { ...m, arena: { buffer: arena.id, offset: arena.elements } };
       arenas.set(m.id, { arena, offset: arena.elements, atomic });
       arena.elements += m.elements;
     }
     arena.shape = [arena.elements];
     list.push(arena);
-  }
+  };
+  const others = list.filter((b) => b.role !== 'state' && b.role !== 'carry');
+  pack('arena', others.filter((b) => !atomicTemps.has(b.id)), false);
+  pack('atomic arena', others.filter((b) => atomicTemps.has(b.id)), true);
   const bind = new Bindings(new Set(), arenas);
   const c = ctx(false, bind);
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
