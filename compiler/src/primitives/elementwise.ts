@@ -6,7 +6,10 @@ import { allocArray, type DType, type TypedArray } from '../ir/dtype.ts';
 import type { Aval } from '../ir/node.ts';
 import type { BinaryOp, CompareOp, UnaryOp } from '../ir/ops.ts';
 import { broadcastStrides, shapeEq, shapeStr, sizeOf, tryBroadcast, type Shape } from '../ir/shape.ts';
-import type { HostArray, Primitive } from './types.ts';
+import { type HostArray, type Primitive, type VjpRule, type VjpSlot } from './types.ts';
+import * as ops from '../trace/ops.ts';
+import type { Tensor } from '../trace/tensor.ts';
+import { unbroadcast } from '../autodiff/unbroadcast.ts';
 import { WGSL_RAND } from './random.ts';
 
 const f32 = Math.fround;
@@ -184,10 +187,77 @@ function intRef(dtype: DType, op: BinaryOp, f: (a: number, b: number) => number)
   return f;
 }
 
+
+// ---- adjoint rules (vjp slots). Cotangents are f32; the engine never asks for integer/bool operands.
+
+/** d/dz exprel(z) = (e^z - exprel(z)) / z, which cancels near 0: the series below 0.3 (as st_exprel). */
+function exprelGrad(z: Tensor, out: Tensor): Tensor {
+  const small = ops.compare('lt', ops.unary('abs', z), 0.3);
+  // sum_{k>=1} k z^(k-1) / (k+1)!, to k = 9 (truncation < 2e-10 at |z| = 0.3)
+  const coef = [1 / 2, 2 / 6, 3 / 24, 4 / 120, 5 / 720, 6 / 5040, 7 / 40320, 8 / 362880, 9 / 3628800];
+  let series: Tensor = ops.asTensor(coef[coef.length - 1] as number);
+  for (let k = coef.length - 2; k >= 0; k--) series = ops.add(ops.mul(series, z), coef[k] as number);
+  const safeZ = ops.where(small, 1, z); // the unused branch stays finite at z = 0
+  const direct = ops.div(ops.sub(ops.unary('exp', z), out), safeZ);
+  return ops.where(small, series, direct);
+}
+
+const zero1: VjpRule<UnaryOp> = () => [null];
+const u1 = (f: (x: Tensor, out: Tensor, ct: Tensor) => Tensor): VjpRule<UnaryOp> =>
+  ({ inputs: [x], out, ct }) => [f(x as Tensor, out, ct)];
+
+const UNARY_VJP: Record<UnaryOp, VjpSlot<UnaryOp>> = {
+  neg: u1((_x, _o, ct) => ops.neg(ct)),
+  abs: u1((x, _o, ct) => ops.mul(ct, ops.unary('sign', x))), // 0 at x = 0, as jax
+  exp: u1((_x, o, ct) => ops.mul(ct, o)),
+  expm1: u1((_x, o, ct) => ops.mul(ct, ops.add(o, 1))),
+  exprel: u1((x, o, ct) => ops.mul(ct, exprelGrad(x, o))),
+  log: u1((x, _o, ct) => ops.div(ct, x)),
+  log1p: u1((x, _o, ct) => ops.div(ct, ops.add(x, 1))),
+  sqrt: u1((_x, o, ct) => ops.div(ops.mul(ct, 0.5), o)),
+  rsqrt: u1((x, o, ct) => ops.mul(ct, ops.mul(-0.5, ops.div(o, x)))),
+  sin: u1((x, _o, ct) => ops.mul(ct, ops.unary('cos', x))),
+  cos: u1((x, _o, ct) => ops.neg(ops.mul(ct, ops.unary('sin', x)))),
+  tanh: u1((_x, o, ct) => ops.mul(ct, ops.sub(1, ops.mul(o, o)))),
+  sigmoid: u1((_x, o, ct) => ops.mul(ct, ops.mul(o, ops.sub(1, o)))),
+  floor: zero1, ceil: zero1, round: zero1, sign: zero1, not: zero1,
+};
+
+type Partial2 = (a: Tensor, b: Tensor, out: Tensor, ct: Tensor) => Tensor;
+/** A binary rule from its two partial cotangents (at the broadcast shape), summed back per operand. */
+const b2 = (fa: Partial2 | null, fb: Partial2 | null): VjpRule<BinaryOp> => ({ inputs: [a, b], out, ct, needs }) => {
+  const x = a as Tensor, y = b as Tensor;
+  return [
+    fa && needs[0] ? unbroadcast(fa(x, y, out, ct), x.shape) : null,
+    fb && needs[1] ? unbroadcast(fb(x, y, out, ct), y.shape) : null,
+  ];
+};
+/** Weight of the first operand of max/min: 1 where it wins, 1/2 on ties (split, as lax.max/min), 0 else. */
+const firstWins = (op: 'gt' | 'lt', a: Tensor, b: Tensor): Tensor =>
+  ops.where(ops.compare(op, a, b), 1, ops.where(ops.compare('eq', a, b), 0.5, 0));
+
+const BINARY_VJP: Record<BinaryOp, VjpSlot<BinaryOp>> = {
+  add: b2((_a, _b, _o, ct) => ct, (_a, _b, _o, ct) => ct),
+  sub: b2((_a, _b, _o, ct) => ct, (_a, _b, _o, ct) => ops.neg(ct)),
+  mul: b2((_a, b, _o, ct) => ops.mul(ct, b), (a, _b, _o, ct) => ops.mul(ct, a)),
+  div: b2((_a, b, _o, ct) => ops.div(ct, b), (_a, b, o, ct) => ops.neg(ops.mul(ct, ops.div(o, b)))),
+  // as jax: the base's partial is 0 where the exponent is 0, the exponent's uses log(1) where a = 0
+  pow: b2(
+    (a, b, _o, ct) => ops.where(ops.compare('eq', b, 0), 0, ops.mul(ct, ops.mul(b, ops.binary('pow', a, ops.sub(b, 1))))),
+    (a, _b, o, ct) => ops.mul(ct, ops.mul(o, ops.unary('log', ops.where(ops.compare('eq', a, 0), 1, a)))),
+  ),
+  max: b2((a, b, _o, ct) => ops.mul(ct, firstWins('gt', a, b)), (a, b, _o, ct) => ops.mul(ct, ops.sub(1, firstWins('gt', a, b)))),
+  min: b2((a, b, _o, ct) => ops.mul(ct, firstWins('lt', a, b)), (a, b, _o, ct) => ops.mul(ct, ops.sub(1, firstWins('lt', a, b)))),
+  // a mod b = a - b floor(a / b)
+  mod: b2((_a, _b, _o, ct) => ct, (a, b, _o, ct) => ops.neg(ops.mul(ct, ops.unary('floor', ops.div(a, b))))),
+  and: () => [null, null],
+  or: () => [null, null],
+};
+
 function unary(op: UnaryOp): Primitive<UnaryOp> {
   const d = U[op];
   return {
-    op, kind: 'elementwise', vjp: null,
+    op, kind: 'elementwise', vjp: UNARY_VJP[op],
     infer([x]) {
       const a = x as Aval;
       if (d.domain === 'float' && a.dtype !== 'f32') throw new Error(`${op} needs f32 input, got ${a.dtype}`);
@@ -208,7 +278,7 @@ function unary(op: UnaryOp): Primitive<UnaryOp> {
 function binary(op: BinaryOp): Primitive<BinaryOp> {
   const d = B[op];
   return {
-    op, kind: 'elementwise', vjp: null,
+    op, kind: 'elementwise', vjp: BINARY_VJP[op],
     infer([a, b]) {
       const x = a as Aval, y = b as Aval;
       if (x.dtype !== y.dtype) throw new Error(`${op}: dtypes ${x.dtype} and ${y.dtype} differ (cast first)`);
@@ -229,7 +299,7 @@ function binary(op: BinaryOp): Primitive<BinaryOp> {
 function compare(op: CompareOp): Primitive<CompareOp> {
   const d = C[op];
   return {
-    op, kind: 'elementwise', vjp: null,
+    op, kind: 'elementwise', vjp: () => [null, null],
     infer([a, b]) {
       const x = a as Aval, y = b as Aval;
       if (x.dtype !== y.dtype) throw new Error(`${op}: dtypes ${x.dtype} and ${y.dtype} differ`);
@@ -246,7 +316,12 @@ function compare(op: CompareOp): Primitive<CompareOp> {
 }
 
 export const where: Primitive<'where'> = {
-  op: 'where', kind: 'elementwise', vjp: null,
+  op: 'where', kind: 'elementwise',
+  vjp: ({ inputs: [c, a, b], ct, needs }) => [
+    null,
+    needs[1] ? unbroadcast(ops.where(c as Tensor, ct, 0), (a as Tensor).shape) : null,
+    needs[2] ? unbroadcast(ops.where(c as Tensor, 0, ct), (b as Tensor).shape) : null,
+  ],
   infer([c, a, b]) {
     const cond = c as Aval, x = a as Aval, y = b as Aval;
     if (cond.dtype !== 'bool') throw new Error(`where: condition must be bool, got ${cond.dtype}`);
@@ -263,7 +338,9 @@ export const where: Primitive<'where'> = {
 };
 
 export const cast: Primitive<'cast'> = {
-  op: 'cast', kind: 'elementwise', vjp: null,
+  op: 'cast', kind: 'elementwise',
+  // f32 -> f32 is the identity; to or from an integer or bool the derivative is a symbolic zero
+  vjp: ({ inputs: [x], arg, ct }) => [(x as Tensor).dtype === 'f32' && arg.to === 'f32' ? ct : null],
   infer([x], arg) {
     return { dtype: arg.to, shape: (x as Aval).shape };
   },
@@ -284,7 +361,7 @@ export const cast: Primitive<'cast'> = {
 };
 
 export const constant: Primitive<'const'> = {
-  op: 'const', kind: 'source', vjp: null,
+  op: 'const', kind: 'source', vjp: () => [],
   infer() {
     throw new Error('const nodes are built with an explicit dtype and shape');
   },

@@ -43,10 +43,11 @@
  */
 import type { Aval } from '../ir/node.ts';
 import { sizeOf } from '../ir/shape.ts';
-import type { HostArray, Primitive } from './types.ts';
+import { nonDifferentiable, type HostArray, type Primitive } from './types.ts';
 
 export const eventCount: Primitive<'event_count'> = {
-  op: 'event_count', kind: 'global', vjp: null,
+  op: 'event_count', kind: 'global',
+  vjp: nonDifferentiable('its adjoint (surrogate cotangents of the spikes gathered along the connectivity) is not defined yet'),
   infer(srcs, arg) {
     if (srcs.length !== 2) throw new Error(`event_count takes [spikes, indices], got ${srcs.length} operand(s)`);
     const [spikes, indices] = srcs as [Aval, Aval];

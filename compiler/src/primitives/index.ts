@@ -12,7 +12,7 @@ import { randUniform } from './random.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
 
 const input: Primitive<'input'> = {
-  op: 'input', kind: 'source', vjp: null,
+  op: 'input', kind: 'source', vjp: () => [],
   infer() { throw new Error('input nodes are built with an explicit dtype and shape'); },
   evalCpu() { throw new Error('input nodes are bound by the interpreter, not evaluated'); },
   emitWgsl() { throw new Error('input nodes are loaded by the kernel, not emitted'); },

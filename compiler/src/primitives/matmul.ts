@@ -8,9 +8,24 @@ import { allocArray } from '../ir/dtype.ts';
 import type { Aval } from '../ir/node.ts';
 import { sizeOf } from '../ir/shape.ts';
 import type { HostArray, Primitive } from './types.ts';
+import * as ops from '../trace/ops.ts';
+import type { Tensor } from '../trace/tensor.ts';
 
 export const matmul: Primitive<'matmul'> = {
-  op: 'matmul', kind: 'global', vjp: null,
+  op: 'matmul', kind: 'global',
+  // There is no transpose op, so both products are a broadcast multiply and a sum (this
+  // materializes a [rows, n, m] temporary; a transposed matmul will replace it):
+  //   dx[..., k] = sum_j ct[..., j] w[k, j]   (ct @ w^T)
+  //   dw[k, j]   = sum_r x[r, k] ct[r, j]     (x^T @ ct over all leading rows)
+  vjp: ({ inputs: [x, w], ct, needs }) => {
+    const a = x as Tensor, b = w as Tensor;
+    const n = b.shape[0] as number, m = b.shape[1] as number;
+    const rows = a.size / n;
+    return [
+      needs[0] ? ops.reduce('sum', ops.mul(ops.reshape(ct, [...a.shape.slice(0, -1), 1, m]), b), a.ndim) : null,
+      needs[1] ? ops.reduce('sum', ops.mul(ops.reshape(a, [rows, n, 1]), ops.reshape(ct, [rows, 1, m])), 0) : null,
+    ];
+  },
   infer([x, w]) {
     const a = x as Aval, b = w as Aval;
     if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error(`matmul needs f32 operands, got ${a.dtype} and ${b.dtype}`);

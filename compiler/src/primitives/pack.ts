@@ -15,7 +15,7 @@ export function packedShape(shape: readonly number[]): number[] {
 }
 
 export const packBits: Primitive<'pack_bits'> = {
-  op: 'pack_bits', kind: 'global', vjp: null,
+  op: 'pack_bits', kind: 'global', vjp: () => [null], // a u32 bitfield: piecewise constant
   infer([x]) {
     const a = x as Aval;
     if (a.shape.length === 0) throw new Error('pack_bits needs at least one axis (it packs the last one)');

@@ -38,7 +38,7 @@ fn st_rand(seed: u32, stream: u32, t: u32, i: u32) -> f32 {
 }`;
 
 export const randUniform: Primitive<'rand_uniform'> = {
-  op: 'rand_uniform', kind: 'source', vjp: null,
+  op: 'rand_uniform', kind: 'source', vjp: () => [], // no operands: nothing to propagate
   infer() {
     throw new Error('rand_uniform nodes are built with an explicit shape (ops.randUniform)');
   },

@@ -3,7 +3,25 @@ import { allocArray } from '../ir/dtype.ts';
 import type { Aval } from '../ir/node.ts';
 import type { ReduceOp } from '../ir/ops.ts';
 import { normAxes, sizeOf, stridesOf } from '../ir/shape.ts';
-import type { HostArray, Primitive } from './types.ts';
+import type { HostArray, Primitive, VjpRule } from './types.ts';
+import * as ops from '../trace/ops.ts';
+import type { Tensor } from '../trace/tensor.ts';
+import { broadcastTo, keepReduced } from '../autodiff/unbroadcast.ts';
+
+/**
+ * sum: the cotangent broadcast back over the reduced axes. rmax/rmin: the cotangent goes to the
+ * positions that attain the extremum, split equally between ties (as jax's reduce_max rule).
+ */
+function reduceVjp(op: ReduceOp): VjpRule<ReduceOp> {
+  return ({ inputs: [x], out, ct, arg }) => {
+    const src = x as Tensor;
+    const ctK = keepReduced(ct, src.shape, arg.axes);
+    if (op === 'sum') return [broadcastTo(ctK, src.shape)];
+    const hit = ops.cast(ops.compare('eq', src, keepReduced(out, src.shape, arg.axes)), 'f32');
+    const count = ops.reduce('sum', hit, arg.axes, true);
+    return [ops.mul(ops.div(hit, count), ctK)];
+  };
+}
 
 interface ReduceDef {
   identity: number;
@@ -32,7 +50,7 @@ export function reduceShape(shape: readonly number[], axes: readonly number[], k
 function reduce(op: ReduceOp): Primitive<ReduceOp> {
   const d = REDUCERS[op];
   return {
-    op, kind: 'global', vjp: null,
+    op, kind: 'global', vjp: reduceVjp(op),
     infer([x], arg) {
       const a = x as Aval;
       if (a.dtype === 'bool') throw new Error(`${op} needs numeric input, got bool`);
@@ -79,7 +97,7 @@ export const reducePrims = {
 } as { [O in ReduceOp]: Primitive<O> };
 
 export const reshape: Primitive<'reshape'> = {
-  op: 'reshape', kind: 'global', vjp: null,
+  op: 'reshape', kind: 'global', vjp: ({ inputs: [x], ct }) => [ops.reshape(ct, (x as Tensor).shape)],
   infer([x], arg) {
     const a = x as Aval;
     if (sizeOf(arg.shape) !== sizeOf(a.shape)) {

@@ -1,0 +1,2 @@
+export { GradError, gradGraph, vjpGraph, type OutputCotangent, type VjpResult } from './vjp-graph.ts';
+export { broadcastTo, keepReduced, unbroadcast } from './unbroadcast.ts';
