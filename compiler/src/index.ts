@@ -22,3 +22,4 @@ export { lower, canFuseTime, type LowerOptions, type LoweringChoice } from './co
 export { interpretStep, type StepResult, type InputBinder } from './interp/interpret.ts';
 export type { Pass } from './passes/pass.ts';
 export { writeBundleModule, bundleModuleText, stateProperty, type WriteModuleOptions } from './bundle/write-module.ts';
+export * from './autodiff/index.ts';

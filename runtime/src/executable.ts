@@ -5,6 +5,7 @@
  */
 import { acquireDevice, doneWithDevice, type GpuContext } from './device.ts';
 import { planRounds, type Plan, type PlanBuffer, type PlanKernel } from './plan.ts';
+import { createBuffer, destroyBuffer } from './memory.ts';
 import { byteSize, fromWords, ResidentBuffer, writeHost, type HostData } from './resident.ts';
 
 export interface RunInputs {
@@ -99,7 +100,7 @@ export class Executable {
   #ownedBuffer(b: PlanBuffer): GPUBuffer {
     let buf = this.#owned.get(b.id);
     if (!buf) {
-      buf = this.ctx.device.createBuffer({
+      buf = createBuffer(this.ctx.device, {
         label: b.name, size: byteSize(b.elements),
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
@@ -114,7 +115,7 @@ export class Executable {
     }
     const prev = this.#uploaded.get(b.id);
     if (prev && prev.source === data && b.role === 'captured') return prev.buffer;
-    const buffer = prev?.buffer ?? this.ctx.device.createBuffer({
+    const buffer = prev?.buffer ?? createBuffer(this.ctx.device, {
       label: b.name, size: byteSize(b.elements), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
     writeHost(this.ctx.device, buffer, data, b.dtype);
@@ -166,8 +167,8 @@ export class Executable {
     const stride = Math.max(UNIFORM_STRIDE, this.ctx.limits.minUniformBufferOffsetAlignment);
     const need = rounds * stride;
     if (!this.#uniform || this.#uniform.size < need) {
-      this.#uniform?.destroy();
-      this.#uniform = device.createBuffer({ label: 'rounds', size: need, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      if (this.#uniform) destroyBuffer(this.#uniform);
+      this.#uniform = createBuffer(device, { label: 'rounds', size: need, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
       const words = new Uint32Array(need / 4);
       for (let r = 0; r < rounds; r++) {
         const first = r * plan.stepsPerRound;
@@ -232,7 +233,7 @@ export class Executable {
       offsets.push(total);
       total += byteSize((this.plan.buffers[id] as PlanBuffer).elements);
     }
-    const staging = device.createBuffer({ label: 'readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = createBuffer(device, { label: 'readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = device.createCommandEncoder();
     ids.forEach((id, k) => {
       const b = this.plan.buffers[id] as PlanBuffer;
@@ -249,7 +250,7 @@ export class Executable {
       out.set(id, fromWords(mapped, offsets[k] as number, b.elements, b.dtype));
     });
     staging.unmap();
-    staging.destroy();
+    destroyBuffer(staging);
     return out;
   }
 
@@ -260,12 +261,22 @@ export class Executable {
     return [x, Math.ceil(groups / x)];
   }
 
-  destroy(): void {
-    for (const b of this.#owned.values()) b.destroy();
-    for (const { buffer } of this.#uploaded.values()) buffer.destroy();
-    this.#uniform?.destroy();
+  /**
+   * Free the buffers this executable made for its runs (temps, results, uploads, the round
+   * uniform), keeping the pipelines: the next run makes them again.
+   */
+  releaseBuffers(): void {
+    for (const b of this.#owned.values()) destroyBuffer(b);
+    for (const { buffer } of this.#uploaded.values()) destroyBuffer(buffer);
+    if (this.#uniform) destroyBuffer(this.#uniform);
+    this.#uniform = undefined;
     this.#owned.clear();
     this.#uploaded.clear();
+    this.#arenaUploads.clear();
+  }
+
+  destroy(): void {
+    this.releaseBuffers();
   }
 }
 

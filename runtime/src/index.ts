@@ -4,3 +4,4 @@ export { Executable, type RunInputs, type RunOptions, type RunResult } from './e
 export { ResidentBuffer, type HostData } from './resident.ts';
 export * from './bundle.ts';
 export { BundleRunner, type BundleRunOptions, type UnitArray } from './bundle-runner.ts';
+export { gpuMemoryStats, resetGpuMemoryPeak, type GpuMemoryStats } from './memory.ts';

@@ -4,6 +4,7 @@
  */
 import type { GpuContext } from './device.ts';
 import type { ElemType } from './plan.ts';
+import { createBuffer, destroyBuffer } from './memory.ts';
 
 export type HostData = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
@@ -52,7 +53,7 @@ export class ResidentBuffer {
 
   ensurePair(): void {
     while (this.buffers.length < 2) {
-      this.buffers.push(this.ctx.device.createBuffer({ label: `${this.label}.${this.buffers.length}`, size: byteSize(this.elements), usage: USAGE() }));
+      this.buffers.push(createBuffer(this.ctx.device, { label: `${this.label}.${this.buffers.length}`, size: byteSize(this.elements), usage: USAGE() }));
     }
   }
 
@@ -67,7 +68,7 @@ export class ResidentBuffer {
   }
 
   destroy(): void {
-    for (const b of this.buffers) b.destroy();
+    for (const b of this.buffers) destroyBuffer(b);
     this.buffers.length = 0;
   }
 }

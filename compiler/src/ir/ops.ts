@@ -41,6 +41,9 @@ export interface OpArgs {
   lt: null; le: null; gt: null; ge: null; eq: null; ne: null;
   where: null;                           // src = [cond, onTrue, onFalse]
   cast: { to: DType };                   // src = [x]
+  stop_gradient: null;                   // src = [x]: x itself; its adjoint is zero (brainstate's stop_gradient)
+  // src = [x] f32: (x >= 0) as f32; the adjoint is ct * g(x) with g the named surrogate derivative
+  heaviside: { surrogate: string; params: number[] };
   // global: reads across elements, so each starts a new phase
   sum: { axes: number[]; keepdims: boolean };
   rmax: { axes: number[]; keepdims: boolean };
@@ -57,7 +60,7 @@ export interface OpArgs {
 export type Op = keyof OpArgs;
 
 export const ELEMENTWISE = new Set<Op>([
-  ...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, 'where', 'cast', 'const', 'rand_uniform',
+  ...UNARY_OPS, ...BINARY_OPS, ...COMPARE_OPS, 'where', 'cast', 'const', 'rand_uniform', 'stop_gradient', 'heaviside',
 ]);
 /** Source ops whose value changes from step to step (never folded, never carried across steps). */
 export const TIME_VARYING = new Set<Op>(['rand_uniform']);

@@ -9,6 +9,7 @@ import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
 import { matmul } from './matmul.ts';
 import { randUniform } from './random.ts';
+import { heaviside, stopGradient } from './surrogate.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
 
 const input: Primitive<'input'> = {
@@ -32,6 +33,8 @@ export const PRIMITIVES: PrimitiveTable = {
   pack_bits: packBits,
   matmul,
   rand_uniform: randUniform,
+  stop_gradient: stopGradient,
+  heaviside,
 };
 
 export function prim<O extends Op>(op: O): Primitive<O> {

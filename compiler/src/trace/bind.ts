@@ -7,6 +7,7 @@ import { ShapeError, TraceContextError } from '../errors.ts';
 import { prim } from '../primitives/index.ts';
 import { Tensor } from './tensor.ts';
 import { currentTrace, type Trace } from './trace.ts';
+import { eagerRecorder } from './recorder.ts';
 
 export function bind<O extends Op>(op: O, srcs: readonly Tensor[], arg: OpArgs[O]): Tensor {
   const p = prim(op);
@@ -17,7 +18,11 @@ export function bind<O extends Op>(op: O, srcs: readonly Tensor[], arg: OpArgs[O
     throw new ShapeError((e as Error).message);
   }
   const trace = traceOf(srcs);
-  if (!trace) return Tensor.fromHost(p.evalCpu(srcs.map((s) => s.toHost()), arg, out));
+  if (!trace) {
+    const t = Tensor.fromHost(p.evalCpu(srcs.map((s) => s.toHost()), arg, out));
+    eagerRecorder()?.(op, srcs, arg, t);
+    return t;
+  }
   return trace.add(op, srcs, arg, out);
 }
 

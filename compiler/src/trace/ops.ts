@@ -149,3 +149,16 @@ export function randUniform(shape: readonly number[], seed = 0): Tensor {
 export function matmul(x: Tensor, w: Tensor): Tensor {
   return bind('matmul', [cast(x, 'f32'), cast(w, 'f32')], null);
 }
+
+/** x itself, with a zero adjoint: nothing flows back through it (jax.lax.stop_gradient). */
+export function stopGradient(x: Tensor): Tensor {
+  return bind('stop_gradient', [x], null);
+}
+
+/**
+ * The spike `x >= 0 -> 1.0` whose adjoint is the derivative of the surrogate `surrogate` with
+ * `params` (braintools' heaviside_p; primitives/surrogate.ts has the table).
+ */
+export function heaviside(x: TensorLike, surrogate: string, params: readonly number[]): Tensor {
+  return bind('heaviside', [cast(asTensor(x), 'f32')], { surrogate, params: [...params] });
+}

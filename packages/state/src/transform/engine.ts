@@ -7,7 +7,7 @@
  *  4. run: upload what changed, encode every step, read back ys and written states once
  */
 import {
-  currentTrace, interpretStep, userFrameOf, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
+  activeTape, currentTrace, interpretStep, userFrameOf, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
 } from '@spiketrace/compiler';
 import {
   acquireDevice, describePlan, doneWithDevice, Executable, ResidentBuffer, type GpuContext, type Plan, type PlanBuffer,
@@ -19,6 +19,7 @@ import { State } from '../state.ts';
 import { flatten, type Tree } from '../tree.ts';
 import { describeValue, isArrayValue, mantissaOf, unitOfValue, withUnit, type ArrayValue } from '../value.ts';
 import { adoptReadback, residentFor } from './residency.ts';
+import { runLoopOnTape, touchesTape } from './grad-loop.ts';
 
 export type Lowering = LoweringChoice | 'interpret';
 
@@ -41,6 +42,8 @@ export interface StepRequest {
   /** Calls the user function on traced slices and carries; returns its results as trees. */
   body(slices: ArrayValue[], carries: ArrayValue[]): { ys: Tree; carry: readonly ArrayValue[] };
   opts: RunOptions;
+  /** Checkpointed loops: under grad, keep O(base log_base T) values and recompute the rest. */
+  checkpointBase?: number;
 }
 
 export interface StepResult {
@@ -142,7 +145,15 @@ export function runStep(req: StepRequest): Promise<StepResult> {
     const written = writtenSlots(compiled);
     const snapshot = compiled.slots.map((s) => (pendingWrites.get(s) ? DEFERRED : s.hostValue));
     for (const k of written) bumpPending(compiled.slots[k] as State, +1);
-    const p = queue.then(() => execute(req, compiled, snapshot.map((v, i) => (v === DEFERRED ? compiled.slots[i]!.hostValue : v)) as ArrayValue[]))
+    const tape = activeTape();
+    const p = queue.then(() => {
+      const start = snapshot.map((v, i) => (v === DEFERRED ? compiled.slots[i]!.hostValue : v)) as ArrayValue[];
+      if (tape && touchesTape(tape, req, start)) {
+        const base = req.checkpointBase;
+        return runLoopOnTape({ req, c: compiled, start, tape, lowering: req.opts.lowering ?? 'auto', writeBack, ...(base ? { base } : {}) });
+      }
+      return execute(req, compiled, start);
+    })
       .finally(() => {
         for (const k of written) bumpPending(compiled.slots[k] as State, -1);
       });

@@ -3,7 +3,7 @@
  * arguments become inputs; anything else is static (part of the cache key). Inside another
  * transform a jitted function simply runs inline.
  */
-import { currentTrace } from '@spiketrace/compiler';
+import { activeTape, currentTrace } from '@spiketrace/compiler';
 import type { Tree } from '../tree.ts';
 import { isArrayValue, type ArrayValue } from '../value.ts';
 import { runStep, type RunOptions } from './engine.ts';
@@ -30,7 +30,8 @@ function staticKey(a: unknown): string {
 
 export function jit<A extends unknown[], R extends Tree | void>(fn: (...args: A) => R, opts: RunOptions = {}): Jitted<A, R> {
   const call = (...args: A): Promise<R> => {
-    if (currentTrace()) return Promise.resolve(fn(...args));
+    // inside another transform, or under grad (whose tape records eager ops), the body runs inline
+    if (currentTrace() || activeTape()) return Promise.resolve(fn(...args));
     const arrays: ArrayValue[] = [];
     const statics: string[] = [];
     args.forEach((a, i) => {

@@ -13,9 +13,14 @@ export interface LoopOptions extends RunOptions {
   length?: number;
 }
 
+export interface CheckpointedLoopOptions extends LoopOptions {
+  /** Checkpoints per level (brainstate's default 16): under grad, O(base log_base T) saved values. */
+  base?: number;
+}
+
 function isOptions(x: unknown): x is LoopOptions {
   return typeof x === 'object' && x !== null && !isArrayValue(x) && Object.getPrototypeOf(x) === Object.prototype &&
-    Object.keys(x).every((k) => ['length', 'lowering', 'onProgress'].includes(k));
+    Object.keys(x).every((k) => ['length', 'lowering', 'onProgress', 'base'].includes(k));
 }
 
 function stepsOf(what: string, xs: readonly ArrayValue[], length: number | undefined): number {
@@ -42,16 +47,38 @@ function stepsOf(what: string, xs: readonly ArrayValue[], length: number | undef
  *   transform.forLoop((t) => environ.context({ t }, () => { neuron.call(I); return neuron.V.value; }), times));
  */
 export function forLoop<R extends Tree | void>(fn: (...xs: never[]) => R, ...xsAndOpts: (ArrayValue | LoopOptions)[]): Promise<R> {
+  return loop('forLoop', fn, xsAndOpts, false);
+}
+
+/**
+ * forLoop with checkpointing (brainstate.transform.checkpointed_for_loop): the same results; under
+ * `grad` the backward pass keeps O(base log_base T) States and recomputes the rest instead of
+ * saving every step. Options: `{ base = 16, length, lowering }`.
+ */
+export function checkpointedForLoop<R extends Tree | void>(fn: (...xs: never[]) => R, ...xsAndOpts: (ArrayValue | CheckpointedLoopOptions)[]): Promise<R> {
+  return loop('checkpointedForLoop', fn, xsAndOpts, true);
+}
+
+function checkBase(what: string, base: number | undefined): number {
+  const b = base ?? 16;
+  if (!Number.isInteger(b) || b < 2) throw new TransformError(`${what}: base must be an integer >= 2, got ${String(base)}`);
+  return b;
+}
+
+function loop<R extends Tree | void>(what: string, fn: (...xs: never[]) => R, xsAndOpts: (ArrayValue | CheckpointedLoopOptions)[], checkpointed: boolean): Promise<R> {
   const last = xsAndOpts[xsAndOpts.length - 1];
-  const opts: LoopOptions = isOptions(last) ? last : {};
+  const opts: CheckpointedLoopOptions = isOptions(last) ? last : {};
   const xs = (isOptions(last) ? xsAndOpts.slice(0, -1) : xsAndOpts) as ArrayValue[];
   try {
+    if (!checkpointed && opts.base !== undefined) throw new TransformError(`${what}: 'base' is an option of the checkpointed loops`);
     xs.forEach((x, i) => {
-      if (!isArrayValue(x)) throw new TransformError(`forLoop: operand ${i} is ${describeValue(x)}, not a Quantity or Tensor`);
+      if (!isArrayValue(x)) throw new TransformError(`${what}: operand ${i} is ${describeValue(x)}, not a Quantity or Tensor`);
     });
-    const steps = stepsOf('forLoop', xs, opts.length);
+    const steps = stepsOf(what, xs, opts.length);
+    const base = checkpointed ? checkBase(what, opts.base) : undefined;
+    const { base: _b, ...runOpts } = opts;
     return runStep({
-      kind: 'forLoop', fn, steps, perStep: xs, leadingAxis: true, carry: [], staticKey: '', opts,
+      kind: 'forLoop', fn, steps, perStep: xs, leadingAxis: true, carry: [], staticKey: '', opts: runOpts, ...(base ? { checkpointBase: base } : {}),
       body: (slices) => ({ ys: (fn as (...xs: ArrayValue[]) => R)(...slices) as Tree, carry: [] }),
     }).then((r) => r.ys as R);
   } catch (e) {
@@ -67,13 +94,35 @@ export function forLoop<R extends Tree | void>(fn: (...xs: never[]) => R, ...xsA
 export function scan<C extends Tree, X extends Tree, Y extends Tree>(
   fn: (carry: C, x: X) => readonly [C, Y], init: C, xs?: X, opts: LoopOptions = {},
 ): Promise<[C, Y]> {
+  return scanImpl(fn, init, xs, opts, undefined);
+}
+
+/**
+ * scan with checkpointing (brainstate.transform.checkpointed_scan): the same results; under
+ * `grad`, O(base log_base T) saved values. Options: `{ base = 16, length, lowering }`.
+ */
+export function checkpointedScan<C extends Tree, X extends Tree, Y extends Tree>(
+  fn: (carry: C, x: X) => readonly [C, Y], init: C, xs?: X, opts: CheckpointedLoopOptions = {},
+): Promise<[C, Y]> {
+  try {
+    const base = checkBase('checkpointedScan', opts.base);
+    const { base: _b, ...rest } = opts;
+    return scanImpl(fn, init, xs, rest, base);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function scanImpl<C extends Tree, X extends Tree, Y extends Tree>(
+  fn: (carry: C, x: X) => readonly [C, Y], init: C, xs: X | undefined, opts: LoopOptions, base: number | undefined,
+): Promise<[C, Y]> {
   try {
     const carry = flatten(init, 'scan init');
     const xflat = flatten(xs ?? null, 'scan xs');
     const steps = stepsOf('scan', xflat.leaves, opts.length);
     let yTree: Tree;
     return runStep({
-      kind: 'scan', fn, steps, perStep: xflat.leaves, leadingAxis: true, carry: carry.leaves, staticKey: '', opts,
+      kind: 'scan', fn, steps, perStep: xflat.leaves, leadingAxis: true, carry: carry.leaves, staticKey: '', opts, ...(base ? { checkpointBase: base } : {}),
       body: (slices, carries) => {
         const out = fn(carry.rebuild(carries) as C, xflat.rebuild(slices) as X);
         if (!Array.isArray(out) || out.length !== 2) throw new TransformError('scan: the step function must return [carry, y]');

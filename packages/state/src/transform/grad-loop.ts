@@ -1,0 +1,196 @@
+/**
+ * A loop run under `grad`: the forward pass runs for real (on the GPU, or the CPU reference) and
+ * the loop records itself on the gradient tape with its adjoint.
+ *
+ * Plain loops run the `save` graph, which also stacks the pre-step values of the written States
+ * and carries; the backward pass is one reverse loop over all T steps. Checkpointed loops run the
+ * plain step and keep nothing; their backward pass recomputes (brainstate's checkpointed_scan,
+ * as a recursion): a segment longer than `base` is cut into `base` chunks whose start values are
+ * found by re-running the forward step, and the chunks are reversed last to first; a segment of
+ * at most `base` steps re-runs with `save` and reverses. At most `base` start values per level
+ * and `base` saved steps are alive at once: O(base * log_base T) instead of O(T).
+ */
+import { GradError, Tensor, type GradTape, type HostArray, type TypedArray } from '@spiketrace/compiler';
+import type { State } from '../state.ts';
+import { mantissaOf, unitOfValue, withUnit, type ArrayValue } from '../value.ts';
+import type { Compiled, Lowering, StepRequest, StepResult } from './engine.ts';
+import { buildLoopAdjoint, type LoopAdjoint } from './loop-adjoint.ts';
+import { runGraph, type GraphInputs } from './run-graph.ts';
+
+const adjoints = new WeakMap<Compiled, Map<string, LoopAdjoint>>();
+
+/** Bytes of saved values (checkpoints and stacked steps) alive at once in the last backward pass. */
+let savedPeak = 0;
+let savedNow = 0;
+export function lastSavedBytes(): number {
+  return savedPeak;
+}
+function holdSaved(bytes: number): void {
+  savedNow += bytes;
+  if (savedNow > savedPeak) savedPeak = savedNow;
+}
+
+function bytesOf(hs: Iterable<HostArray>): number {
+  let n = 0;
+  for (const h of hs) n += h.data.byteLength;
+  return n;
+}
+
+function rows(h: HostArray, t0: number, len: number, reverse = false): HostArray {
+  const shape = h.shape.slice(1);
+  const n = shape.reduce((a, d) => a * d, 1);
+  const data = new (h.data.constructor as new (k: number) => TypedArray)(len * n);
+  for (let i = 0; i < len; i++) {
+    const src = reverse ? t0 + len - 1 - i : t0 + i;
+    data.set(h.data.subarray(src * n, (src + 1) * n), i * n);
+  }
+  return { dtype: h.dtype, shape: [len, ...shape], data };
+}
+
+function zeros(h: { dtype: HostArray['dtype']; shape: readonly number[] }, lead?: number): HostArray {
+  const shape = lead === undefined ? [...h.shape] : [lead, ...h.shape];
+  return { dtype: 'f32', shape, data: new Float32Array(shape.reduce((a, d) => a * d, 1)) };
+}
+
+export interface LoopOnTape {
+  req: StepRequest;
+  c: Compiled;
+  start: ArrayValue[];
+  tape: GradTape;
+  lowering: Lowering;
+  /** Checkpointed loops give their base; plain loops save every step. */
+  base?: number;
+  writeBack(s: State, from: ArrayValue, v: ArrayValue): boolean;
+}
+
+/** Whether a loop reads anything the tape watches (else it runs as a plain loop). */
+export function touchesTape(tape: GradTape, req: StepRequest, start: readonly ArrayValue[]): boolean {
+  return [...start, ...req.perStep, ...req.carry].some((v) => v !== undefined && tape.watches(mantissaOf(v)));
+}
+
+export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
+  const { req, c, start, tape, lowering } = o;
+  const what = `the ${req.kind}`;
+  const T = req.steps;
+  if (!req.leadingAxis) throw new GradError(`grad through ${req.kind}: only loops are recorded; call the function directly inside grad`);
+  const xsHost = req.perStep.map((v) => mantissaOf(v).toHost());
+  const xsNeeded = req.perStep.map((v) => tape.watches(mantissaOf(v)));
+  const key = xsNeeded.map(Number).join('');
+  let byKey = adjoints.get(c);
+  if (!byKey) adjoints.set(c, (byKey = new Map()));
+  let adj = byKey.get(key);
+  if (!adj) byKey.set(key, (adj = buildLoopAdjoint(c.graph, c.captured, xsNeeded, what)));
+  const A = adj;
+  const startStates = new Map<number, HostArray>(c.slots.map((_s, i) => [i, mantissaOf(start[i] as ArrayValue).toHost()]));
+  const startCarries = req.carry.map((v) => mantissaOf(v).toHost());
+  const inputsAt = (states: ReadonlyMap<number, HostArray>, carries: readonly HostArray[], t0: number, len: number): GraphInputs => ({
+    states, carries, captured: c.captured, xs: xsHost.map((h) => (t0 === 0 && len === T ? h : rows(h, t0, len))),
+  });
+
+  const plain = o.base === undefined;
+  const fwd = await runGraph(plain ? A.save : c.graph, T, inputsAt(startStates, startCarries, 0, T), lowering);
+  const savedAll = plain ? A.saved.map((_s, j) => fwd.ys[A.savedFrom + j] as HostArray) : [];
+
+  // results, as the values the program now holds
+  const ysLeaves: ArrayValue[] = c.yUnits.map((u, k) => withUnit(Tensor.fromHost(fwd.ys[k] as HostArray), u));
+  const carryOut: ArrayValue[] = req.carry.map((_v, k) => withUnit(Tensor.fromHost(fwd.carries[k] as HostArray), c.carryUnits[k]));
+  const written = c.graph.outputs.filter((x) => x.kind === 'state').map((x) => x.index);
+  const finals: Tensor[] = [];
+  for (const k of written) {
+    const s = c.slots[k] as State;
+    const from = start[k] as ArrayValue;
+    const h = fwd.states.get(k) as HostArray;
+    const v = withUnit(Tensor.fromHost({ dtype: h.dtype, shape: from.shape, data: h.data }), unitOfValue(from));
+    o.writeBack(s, from, v);
+    finals.push(mantissaOf(v));
+  }
+
+  const nSlots = c.slots.length;
+  const inputs = [...c.slots.map((_s, i) => mantissaOf(start[i] as ArrayValue)), ...req.perStep.map(mantissaOf), ...req.carry.map(mantissaOf)];
+  const outputs = [...ysLeaves.map(mantissaOf), ...finals, ...carryOut.map(mantissaOf)];
+
+  tape.recordCall({
+    kind: 'call',
+    name: req.kind,
+    inputs,
+    outputs,
+    backward: async (cts) => {
+      savedNow = 0;
+      savedPeak = 0;
+      holdSaved(bytesOf(savedAll));
+      const ctY = c.yUnits.map((_u, k) => (cts[k] ? cts[k].toHost() : null));
+      const ctFinal = new Map(written.map((k, j) => [k, cts[ysLeaves.length + j]]));
+      const ctCarry = req.carry.map((_v, k) => cts[ysLeaves.length + written.length + k] ?? null);
+      // reverse carries at t = T
+      let carries: HostArray[] = [
+        ...A.lambdaSlots.map((k) => ctFinal.get(k)?.toHost() ?? zeros(startStates.get(k) as HostArray)),
+        ...A.accSlots.map((k) => zeros(startStates.get(k) as HostArray)),
+        ...A.lambdaCarries.map((k) => ctCarry[k]?.toHost() ?? zeros(startCarries[k] as HostArray)),
+      ];
+      const xsGrad = A.xsGrads.map((k) => zeros({ dtype: 'f32', shape: (xsHost[k] as HostArray).shape }));
+      const roStates = new Map([...startStates].filter(([k]) => !written.includes(k)));
+
+      const reverse = async (t0: number, len: number, saved: readonly HostArray[]): Promise<void> => {
+        const xs: HostArray[] = [];
+        saved.forEach((h, j) => { xs[j] = rows(h, 0, len, true); });
+        xsHost.forEach((h, k) => { xs[A.xsOffset + k] = rows(h, t0, len, true); });
+        c.yShapes.forEach((shape, k) => {
+          const ct = ctY[k];
+          xs[A.ctYOffset + k] = ct ? rows(ct, t0, len, true) : zeros({ dtype: 'f32', shape }, len);
+        });
+        const r = await runGraph(A.reverse, len, { states: roStates, xs, carries, captured: A.captured }, lowering);
+        carries = r.carries;
+        A.xsGrads.forEach((_k, j) => {
+          const g = r.ys[j] as HostArray;
+          const n = g.data.length / len;
+          // reverse step i is forward step t0 + len - 1 - i
+          for (let i = 0; i < len; i++) (xsGrad[j] as HostArray).data.set(g.data.subarray(i * n, (i + 1) * n), (t0 + len - 1 - i) * n);
+        });
+      };
+
+      const segment = async (t0: number, len: number, states: ReadonlyMap<number, HostArray>, cs: readonly HostArray[]): Promise<void> => {
+        const base = o.base as number;
+        if (len <= base) {
+          const f = await runGraph(A.save, len, inputsAt(states, cs, t0, len), lowering);
+          const saved = A.saved.map((_s, j) => f.ys[A.savedFrom + j] as HostArray);
+          holdSaved(bytesOf(saved));
+          await reverse(t0, len, saved);
+          savedNow -= bytesOf(saved);
+          return;
+        }
+        const chunk = Math.ceil(len / base);
+        const marks: { t0: number; len: number; states: ReadonlyMap<number, HostArray>; cs: readonly HostArray[] }[] = [];
+        let s = states;
+        let cc = cs;
+        for (let a = t0; a < t0 + len; a += chunk) {
+          const n = Math.min(chunk, t0 + len - a);
+          marks.push({ t0: a, len: n, states: s, cs: cc });
+          if (a + n < t0 + len) {
+            const f = await runGraph(c.graph, n, inputsAt(s, cc, a, n), lowering);
+            s = new Map([...s, ...f.states]);
+            cc = f.carries;
+            holdSaved(bytesOf(f.states.values()) + bytesOf(cc));
+          }
+        }
+        for (let j = marks.length - 1; j >= 0; j--) {
+          const m = marks[j] as (typeof marks)[number];
+          await segment(m.t0, m.len, m.states, m.cs);
+          if (j > 0) savedNow -= bytesOf([...m.states].filter(([k]) => written.includes(k)).map(([, h]) => h)) + bytesOf(m.cs);
+        }
+      };
+
+      if (plain) await reverse(0, T, savedAll);
+      else await segment(0, T, startStates, startCarries);
+
+      const res: (Tensor | null)[] = new Array(inputs.length).fill(null);
+      A.lambdaSlots.forEach((k, j) => { res[k] = Tensor.fromHost(carries[j] as HostArray); });
+      A.accSlots.forEach((k, j) => { res[k] = Tensor.fromHost(carries[A.lambdaSlots.length + j] as HostArray); });
+      A.lambdaCarries.forEach((k, j) => { res[nSlots + req.perStep.length + k] = Tensor.fromHost(carries[A.lambdaSlots.length + A.accSlots.length + j] as HostArray); });
+      A.xsGrads.forEach((k, j) => { res[nSlots + k] = Tensor.fromHost(xsGrad[j] as HostArray); });
+      return res;
+    },
+  }, outputs.map(() => true));
+
+  return { ys: c.rebuildYs(ysLeaves), carry: carryOut };
+}
+
