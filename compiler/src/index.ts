@@ -23,3 +23,4 @@ export { interpretStep, type StepResult, type InputBinder } from './interp/inter
 export type { Pass } from './passes/pass.ts';
 export { writeBundleModule, bundleModuleText, stateProperty, type WriteModuleOptions } from './bundle/write-module.ts';
 export * from './autodiff/index.ts';
+export { SURROGATES, SurrogateError, surrogateDef, type SurrogateDef } from './primitives/surrogate.ts';

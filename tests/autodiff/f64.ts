@@ -80,7 +80,8 @@ export function evalF64(g: Graph, bind: (s: InputSource) => F64): F64[] {
     } else if (n.op === 'sum') r = reduce(s[0]!, a.axes as number[], a.keepdims as boolean, 0, (p, q) => p + q);
     else if (n.op === 'rmax') r = reduce(s[0]!, a.axes as number[], a.keepdims as boolean, -Infinity, Math.max);
     else if (n.op === 'rmin') r = reduce(s[0]!, a.axes as number[], a.keepdims as boolean, Infinity, Math.min);
-    else if (n.op === 'reshape') r = { shape: n.shape, data: s[0]!.data };
+    else if (n.op === 'reshape' || n.op === 'stop_gradient') r = { shape: n.shape, data: s[0]!.data };
+    else if (n.op === 'heaviside') r = map(s, (x) => +(x >= 0));
     else if (n.op === 'matmul') {
       const [x, w] = s as [F64, F64];
       const k = w.shape[0]!, m = w.shape[1]!, rows = x.data.length / k;

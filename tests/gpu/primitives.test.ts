@@ -103,6 +103,11 @@ function unaryCases(x: Record<string, Tensor>): BatchCase[] {
     ...UNARY_F32_AWAY_FROM_0.map((op) => un(op, x.e as Tensor, 'e')),
     ...(['neg', 'abs', 'sign'] as const).map((op) => un(op, x.i as Tensor, 'i32')),
     un('not', x.b as Tensor, 'bool'),
+    // spikes: the grid holds exact zeros (x >= 0 spikes there); stop_gradient is the identity
+    { label: 'heaviside(grid)', tol: EXACT, out: bind('heaviside', [x.h as Tensor], { surrogate: 'ReluGrad', params: [0.3, 1] }) },
+    { label: 'heaviside(g)', tol: EXACT, out: bind('heaviside', [x.g as Tensor], { surrogate: 'Sigmoid', params: [4] }) },
+    { label: 'stop_gradient(g)', tol: EXACT, out: bind('stop_gradient', [x.g as Tensor], null) },
+    { label: 'stop_gradient(i32)', tol: EXACT, out: bind('stop_gradient', [x.i as Tensor], null) },
   ];
 }
 

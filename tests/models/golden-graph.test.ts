@@ -35,35 +35,32 @@ it('walk-through step: traced graph, optimized graph, plan', async () => {
       %10: f32[1] = sub %8, %9
       %11: f32[] = const 15
       %12: f32[1] = div %10, %11
-      %13: f32[] = const 0
-      %14: bool[1] = ge %12, %13
-      %15: f32[1] = cast {to:f32} %14
-      %16: f32[] = const -65
-      %17: f32[1] = sub %8, %16
-      %18: f32[1] = mul %17, %15
-      %19: f32[1] = sub %8, %18
-      %20: f32[1] = neg %19
-      %21: f32[] = const -65
-      %22: f32[1] = add %20, %21
-      %23: f32[] = const 1
-      %24: f32[1] = mul %23, %7
-      %25: f32[1] = add %22, %24
-      %26: f32[] = const 10
-      %27: f32[1] = div %25, %26
-      %28: f32[] = const 0.10000000149011612
-      %29: f32[1] = mul %28, %27
-      %30: f32[] = const 0.9950166344642639
-      %31: f32[1] = mul %29, %30
-      %32: f32[1] = add %19, %31
-      %33: f32[] = const -50
-      %34: f32[1] = sub %32, %33
-      %35: f32[] = const 15
-      %36: f32[1] = div %34, %35
-      %37: f32[] = const 0
-      %38: bool[1] = ge %36, %37
-      %39: f32[1] = cast {to:f32} %38
-      out state#0 "lif.V" <- %32
-      out y#0 <- %32
+      %13: f32[1] = heaviside {surrogate:ReluGrad,params:[0.3,1]} %12
+      %14: f32[1] = stop_gradient %8
+      %15: f32[] = const -65
+      %16: f32[1] = sub %14, %15
+      %17: f32[1] = mul %16, %13
+      %18: f32[1] = sub %8, %17
+      %19: f32[1] = neg %18
+      %20: f32[] = const -65
+      %21: f32[1] = add %19, %20
+      %22: f32[] = const 1
+      %23: f32[1] = mul %22, %7
+      %24: f32[1] = add %21, %23
+      %25: f32[] = const 10
+      %26: f32[1] = div %24, %25
+      %27: f32[] = const 0.10000000149011612
+      %28: f32[1] = mul %27, %26
+      %29: f32[] = const 0.9950166344642639
+      %30: f32[1] = mul %28, %29
+      %31: f32[1] = add %18, %30
+      %32: f32[] = const -50
+      %33: f32[1] = sub %31, %32
+      %34: f32[] = const 15
+      %35: f32[1] = div %33, %34
+      %36: f32[1] = heaviside {surrogate:ReluGrad,params:[0.3,1]} %35
+      out state#0 "lif.V" <- %31
+      out y#0 <- %31
     }"
   `);
   expect(g!.optimized.toString()).toMatchInlineSnapshot(`
@@ -81,11 +78,11 @@ it('walk-through step: traced graph, optimized graph, plan', async () => {
       %10: f32[1] = sub %8, %9
       %11: f32[] = const 15
       %12: f32[1] = div %10, %11
-      %13: bool[1] = ge %12, %4
-      %14: f32[1] = cast {to:f32} %13
+      %13: f32[1] = heaviside {surrogate:ReluGrad,params:[0.3,1]} %12
+      %14: f32[1] = stop_gradient %8
       %15: f32[] = const -65
-      %16: f32[1] = sub %8, %15
-      %17: f32[1] = mul %16, %14
+      %16: f32[1] = sub %14, %15
+      %17: f32[1] = mul %16, %13
       %18: f32[1] = sub %8, %17
       %19: f32[1] = neg %18
       %20: f32[1] = add %19, %15
@@ -123,10 +120,10 @@ it('walk-through step: traced graph, optimized graph, plan', async () => {
         let v7: f32 = (f32(1.0) * v5);
         let v10: f32 = (r1 - f32(-50.0));
         let v12: f32 = (v10 / f32(15.0));
-        let v13: bool = (v12 >= f32(0.0));
-        let v14: f32 = select(f32(0), f32(1), v13);
-        let v16: f32 = (r1 - f32(-65.0));
-        let v17: f32 = (v16 * v14);
+        let v13: f32 = select(0.0, 1.0, v12 >= 0.0);
+        let v14: f32 = r1;
+        let v16: f32 = (v14 - f32(-65.0));
+        let v17: f32 = (v16 * v13);
         let v18: f32 = (r1 - v17);
         let v19: f32 = (-v18);
         let v20: f32 = (v19 + f32(-65.0));

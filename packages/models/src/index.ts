@@ -10,7 +10,11 @@ export { AlignPostProj, type AlignPostProjOptions, type AlignPostSynapse, type C
 export { ParamDescriber } from './describe.ts';
 export { eventCount, nativeEventCount } from './events.ts';
 export { Random } from './random.ts';
-export { ReluGrad, InvSquareGrad, type SpikeFunction } from './spike.ts';
+export {
+  Surrogate, Sigmoid, SoftSign, Arctan, ERF, PiecewiseQuadratic, PiecewiseExp, PiecewiseLeakyRelu, LeakyRelu, LogTailedRelu, ReluGrad,
+  GaussianGrad, MultiGaussianGrad, InvSquareGrad, SlayerGrad, QPseudoSpike, S2NN, NonzeroSignLog, SquarewaveFourierSeries, type SpikeFunction,
+} from './spike.ts';
+export { detach } from './detach.ts';
 export { Constant, Normal, initValue, type Initializer, type InitLike } from './init.ts';
 export { expEulerStep } from './integrators.ts';
 export { IF, ALIF, ExpIF, AdExIF, QuaIF, type IFOptions, type ALIFOptions, type ExpIFOptions, type AdExIFOptions, type QuaIFOptions } from './neurons-if.ts';
@@ -25,3 +29,4 @@ export { DeltaProj, CurrentProj, AlignPreProj, type DeltaProjOptions, type Curre
 export { ConstantInput, StepInput, type ConstantInputOptions, type StepInputOptions } from './inputs.ts';
 export { Linear, AllToAll, FixedProb, KaimingNormal, type LinearOptions, type AllToAllOptions, type FixedProbOptions } from './comm-dense.ts';
 export { delayed, StateDelay, DelayError, delaySteps } from './delay.ts';
+export { LeakyRateReadout, type LeakyRateReadoutOptions } from './readout.ts';

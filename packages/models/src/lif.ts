@@ -11,6 +11,7 @@ import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { ReluGrad } from './spike.ts';
+import { detach } from './detach.ts';
 
 export interface LIFOptions extends NeuronOptions {
   R?: Quantity;
@@ -83,7 +84,7 @@ export class LIF extends Neuron {
   protected resetFromSpike(last: Quantity): Quantity {
     const spk = this.getSpike(last);
     // hard reset: the threshold is the stored V itself, so V lands on V_reset
-    const Vth = this.spkReset === 'soft' ? this.V_th : last;
+    const Vth = this.spkReset === 'soft' ? this.V_th : detach(last);
     return last.sub(Vth.sub(this.V_reset).mul(spk));
   }
 

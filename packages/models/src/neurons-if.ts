@@ -18,6 +18,7 @@ import { expEulerStep } from './integrators.ts';
 import { checkDim } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { ReluGrad } from './spike.ts';
+import { detach } from './detach.ts';
 
 const ONE_OVER_MV = mV(1).rdiv(1);
 
@@ -89,7 +90,7 @@ export class IF extends IFBase {
     this.checkCurrent(x);
     const last = this.V.value;
     const spk = this.getSpike(last);
-    const Vth = this.spkReset === 'soft' ? this.V_th : last;
+    const Vth = this.spkReset === 'soft' ? this.V_th : detach(last);
     let V = last.sub(Vth.mul(spk));
     const { I, slope } = this.sumCurrentInputsWithSlope(x, V);
     const drift = V.neg().add(this.R.mul(I)).div(this.tau);
@@ -113,7 +114,7 @@ abstract class LIFShaped extends IFBase {
 
   /** V after the reset by the stored V's spike `spk`: soft subtracts (V_th - V_reset), hard lands on V_reset. */
   protected resetV(last: Quantity, spk: Tensor): Quantity {
-    const Vth = this.spkReset === 'soft' ? this.V_th : last;
+    const Vth = this.spkReset === 'soft' ? this.V_th : detach(last);
     return last.sub(Vth.sub(this.V_reset).mul(spk));
   }
 }

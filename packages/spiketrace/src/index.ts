@@ -10,6 +10,7 @@
 export * as u from '@spiketrace/units';
 export * as brainstate from '@spiketrace/state';
 export * as brainpy from '@spiketrace/models';
+export * as braintools from '@spiketrace/braintools';
 export { releaseDevice, setIdleRelease, acquireDevice, doneWithDevice } from '@spiketrace/runtime';
 export { compile, type ModelSpec, type CompileOptions } from './compile.ts';
 export { Bundle } from './bundle.ts';

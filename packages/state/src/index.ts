@@ -8,3 +8,5 @@ export type { Tree } from './tree.ts';
 export * as environ from './environ.ts';
 export * as nn from './nn.ts';
 export * as transform from './transform/index.ts';
+export type { GradStates, GradOptions } from './transform/grad.ts';
+export type { Lowering } from './transform/engine.ts';
