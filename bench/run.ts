@@ -4,6 +4,7 @@
  */
 import { cobaSuite } from './suites/coba.ts';
 import { lifSuite } from './suites/lif.ts';
+import { trainSuite } from './suites/train.ts';
 
 export interface SuiteArgs {
   /** Everything after the suite name, as given. */
@@ -18,7 +19,7 @@ export interface Suite {
   run(args: SuiteArgs): Promise<void>;
 }
 
-const SUITES: Suite[] = [lifSuite, cobaSuite];
+const SUITES: Suite[] = [lifSuite, cobaSuite, trainSuite];
 
 function usage(): string {
   return ['usage: npm run bench -- <suite> [--flag=value ...]', '', 'suites:',

@@ -114,9 +114,13 @@ describe('the COBA bundle', () => {
     for (const [k, v] of Object.entries(apiFinal)) expect(bundleFinal[k], `final ${k}`).toEqual(v);
   });
 
-  it('does not fit in WebGPU\'s default 8 storage buffers: compile says which arrays', async () => {
-    const err = await compile(cobaSpec({ n: 100, steps: 10 }), { maxStorageBuffers: 8 }).catch((e: unknown) => e);
-    expect(String(err)).toMatch(/reads and writes \d+ arrays \(.*state "coba\.N\.V".*\), but the device allows 8 storage buffers per shader stage/);
+  it('fits WebGPU\'s default 8 storage buffers as an arena-packed dispatch chain; below what a kernel needs, compile says which arrays', async () => {
+    const b8 = await compile(cobaSpec({ n: 100, steps: 10 }), { maxStorageBuffers: 8 });
+    expect(b8.manifest.plan.lowering).toBe('dispatch-chain');
+    expect(Math.max(...b8.manifest.plan.kernels.map((k) => k.bindings.length))).toBeLessThanOrEqual(8);
+    expect(b8.manifest.plan.buffers.some((b) => b.arena)).toBe(true);
+    const err = await compile(cobaSpec({ n: 100, steps: 10 }), { maxStorageBuffers: 2 }).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/reads and writes \d+ arrays \(.*\), but the device allows 2 storage buffers per shader stage/);
     await expect(compile(cobaSpec({ n: 100, steps: 10 }), { maxStorageBuffers: 0 })).rejects.toThrow(/maxStorageBuffers must be a positive integer/);
   });
 

@@ -183,6 +183,39 @@ describe('a step with reductions', () => {
   });
 });
 
+describe('a dispatch-chain kernel over the storage-buffer limit', () => {
+  // one elementwise kernel reads five reduction results (temps), the state and the xs slice and
+  // writes the state and a y: 9 bindings; with a limit of 4 the chain packs temps, xs and ys into
+  // an arena (adjoint steps look like this: many temps meeting in one kernel)
+  const build = (n: number) => {
+    const rng = mulberry32(5 + n);
+    const v0 = uniform(rng, n, -1, 1, 1e-3);
+    return traceGraph('wide', (k) => {
+      const x = k.xs(0, 'f32', [n]);
+      const v = k.state('v', Tensor.fromArray(v0));
+      const vr = v.read();
+      const r = [ops.mean(vr), ops.reduce('rmax', vr), ops.reduce('rmin', vr), ops.mean(ops.mul(vr, vr)), ops.mean(x)];
+      const nv = bind('tanh', [r.reduce((acc, t, i) => ops.add(acc, ops.mul(t, 0.1 * (i + 1))), ops.add(vr, x) as Tensor)], null);
+      v.write(nv);
+      return { ys: [ops.mul(nv, 2)] };
+    });
+  };
+  it.each([5, 70])('N=%i: packed into an arena, it fits and matches the interpreter', async (n) => {
+    const t = build(n);
+    const g = optimize(t.graph, { verifyEach: true });
+    const wide = lower(g, 4, { lowering: 'dispatch-chain', maxStorageBuffers: 16 });
+    expect(Math.max(...wide.kernels.map((k) => k.bindings.length))).toBeGreaterThan(4);
+    const steps = 6;
+    const inputs = { xs: [uniform(mulberry32(7), steps * n, -1, 1, 1e-3)], states: t.states, carries: [], captured: t.captured };
+    const gpu = await runOnGpu(ctx, g, steps, inputs, 'dispatch-chain', { maxStorageBuffers: 4 });
+    expect(Math.max(...gpu.plan.kernels.map((k) => k.bindings.length))).toBeLessThanOrEqual(4);
+    expect(gpu.plan.buffers.some((b) => b.arena)).toBe(true);
+    const cpu = runOnCpu(g, steps, inputs);
+    expectAllClose(gpu.ys[0], cpu.ys[0], TRAJECTORY_TOL, `wide N=${n}: y over ${steps} steps`);
+    expectAllClose(gpu.states.get(0), cpu.states.get(0), TRAJECTORY_TOL, `wide N=${n}: final state`);
+  });
+});
+
 /** Regression tests for bugs these tests found (all fixed); the comments keep the original diagnosis. */
 const knownBug = it;
 

@@ -87,6 +87,17 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     // a spec may emit several dispatches (event_count: zero, then scatter), kept in order
     kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(lowering === 'temporal-fusion')));
   }
+  if (lowering === 'dispatch-chain' && kernels.some((k) => k.bindings.length > limit)) {
+    // too many arrays for one dispatch (adjoint steps touch many temps): temps, xs, ys and
+    // constants become ranges of an arena, so each kernel binds its States and carries plus one or two arenas
+    const withArenas = [...buffers.list];
+    const arenas = packArenas(g, fused, withArenas);
+    const packed = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, { ...ctx(false), bindings: new Bindings(new Set(), arenas) }));
+    if (packed.every((k) => k.bindings.length <= limit)) {
+      kernels = packed;
+      buffers.list.splice(0, buffers.list.length, ...withArenas);
+    }
+  }
   const roundSteps = lowering === 'temporal-fusion' || lowering === 'persistent-workgroup';
   const stepsPerRound = roundSteps ? Math.max(1, Math.min(steps, opts.stepsPerRound ?? 2000)) : 1;
   for (const k of kernels) {
@@ -183,7 +194,14 @@ function smallEnough(g: Graph, fused: FusedStep): boolean {
  * and captured data into their ranges and reads ys back from theirs. Member buffers are copied
  * (with their range) so a plan that is not chosen keeps its own.
  */
-function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number): PlanKernel {
+/**
+ * Move every buffer that is not a State or carry (temps, per-step inputs and results, captured
+ * constants) into an arena buffer (`array<u32>`, values bitcast through it), except event_count
+ * targets, which share a second arena of `array<atomic<i32>>` (an all-atomic arena measured 42%
+ * slower per COBA step on an H200). Member buffers in `list` are replaced by copies with their
+ * range, and the arenas are appended, so a plan that is not chosen keeps its own list.
+ */
+function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[]): Map<number, ArenaSlot> {
   // event_count targets go to a small atomic arena, so only their accesses pay for atomics
   const atomicTemps = new Set<number>();
   for (const k of fused.kernels) {
@@ -207,7 +225,17 @@ function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (
   const others = list.filter((b) => b.role !== 'state' && b.role !== 'carry');
   pack('arena', others.filter((b) => !atomicTemps.has(b.id)), false);
   pack('atomic arena', others.filter((b) => atomicTemps.has(b.id)), true);
-  const bind = new Bindings(new Set(), arenas);
+  return arenas;
+}
+
+/**
+ * Every kernel of the step as one shader with one binding table (emit-kernel.ts framePersistent).
+ * To stay within the storage-buffer limit everything but States and carries lives in arenas
+ * (packArenas): a State costs two bindings (its two copies), everything else at most two in all.
+ * The runtime uploads xs and captured data into their ranges and reads ys back from theirs.
+ */
+function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number): PlanKernel {
+  const bind = new Bindings(new Set(), packArenas(g, fused, list));
   const c = ctx(false, bind);
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
   bind.begin(); // the copies' bindings must not count as the last body's accesses

@@ -5,9 +5,9 @@
  * Plain loops run the `save` graph, which also stacks the pre-step values of the written States
  * and carries; the backward pass is one reverse loop over all T steps. Checkpointed loops run the
  * plain step and keep nothing; their backward pass recomputes (brainstate's checkpointed_scan,
- * as a recursion): a segment longer than `base` is cut into `base` chunks whose start values are
- * found by re-running the forward step, and the chunks are reversed last to first; a segment of
- * at most `base` steps re-runs with `save` and reverses. At most `base` start values per level
+ * as a recursion): a segment longer than `base` is cut into at most `base` chunks of base^k steps
+ * whose start values are found by re-running the forward step, and the chunks are reversed last
+ * to first; a segment of at most `base` steps re-runs with `save` and reverses. At most `base` start values per level
  * and `base` saved steps are alive at once: O(base * log_base T) instead of O(T).
  */
 import { GradError, Tensor, type GradTape, type HostArray, type TypedArray } from '@spiketrace/compiler';
@@ -158,7 +158,9 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
           savedNow -= bytesOf(saved);
           return;
         }
-        const chunk = Math.ceil(len / base);
+        // brainstate's nesting: levels of base^k steps, so leaves hold `base` steps (the last may be short)
+        let chunk = 1;
+        while (chunk * base < len) chunk *= base;
         const marks: { t0: number; len: number; states: ReadonlyMap<number, HostArray>; cs: readonly HostArray[] }[] = [];
         let s = states;
         let cc = cs;
