@@ -58,7 +58,7 @@ export class BundleRunner {
     if (opts.device) {
       const d = opts.device;
       ctx = {
-        device: d, adapterDescription: 'caller-provided device', generation: -1,
+        device: d, adapterDescription: 'caller-provided device', cpuAdapter: false, generation: -1,
         limits: {
           maxStorageBuffersPerShaderStage: d.limits.maxStorageBuffersPerShaderStage,
           maxStorageBufferBindingSize: d.limits.maxStorageBufferBindingSize,

@@ -7,6 +7,8 @@
 export interface GpuContext {
   readonly device: GPUDevice;
   readonly adapterDescription: string;
+  /** The adapter runs shaders on the CPU (lavapipe, SwiftShader, a fallback adapter). */
+  readonly cpuAdapter: boolean;
   /** Bumped on every acquisition: buffers of an older generation are gone. */
   readonly generation: number;
   readonly limits: {
@@ -82,6 +84,8 @@ async function open(): Promise<GpuContext> {
   const ctx: GpuContext = {
     device,
     adapterDescription: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter',
+    cpuAdapter: Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter) ||
+      /llvmpipe|lavapipe|swiftshader|software/i.test([info?.vendor, info?.architecture, info?.description, info?.device].join(' ')),
     generation: ++generation,
     limits: {
       maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,

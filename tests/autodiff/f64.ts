@@ -82,14 +82,20 @@ export function evalF64(g: Graph, bind: (s: InputSource) => F64): F64[] {
     else if (n.op === 'rmin') r = reduce(s[0]!, a.axes as number[], a.keepdims as boolean, Infinity, Math.min);
     else if (n.op === 'reshape' || n.op === 'stop_gradient') r = { shape: n.shape, data: s[0]!.data };
     else if (n.op === 'heaviside') r = map(s, (x) => +(x >= 0));
-    else if (n.op === 'matmul') {
+    else if (n.op === 'matmul' || n.op === 'matmul_wt' || n.op === 'matmul_xt') {
       const [x, w] = s as [F64, F64];
-      const k = w.shape[0]!, m = w.shape[1]!, rows = x.data.length / k;
-      const data = new Float64Array(rows * m);
-      for (let i = 0; i < rows; i++) for (let j = 0; j < m; j++) {
+      const last = (f: F64): number => f.shape[f.shape.length - 1]!;
+      // out[r, j] = sum_q A(r, q) B(q, j)
+      const [rows, cols, inner, A, B] = n.op === 'matmul'
+        ? [x.data.length / last(x), w.shape[1]!, last(x), (r: number, q: number) => x.data[r * last(x) + q]!, (q: number, j: number) => w.data[q * w.shape[1]! + j]!]
+        : n.op === 'matmul_wt'
+          ? [x.data.length / last(x), w.shape[0]!, last(x), (r: number, q: number) => x.data[r * last(x) + q]!, (q: number, j: number) => w.data[j * last(x) + q]!]
+          : [last(x), last(w), x.data.length / last(x), (k: number, q: number) => x.data[q * last(x) + k]!, (q: number, j: number) => w.data[q * last(w) + j]!];
+      const data = new Float64Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
         let acc = 0;
-        for (let q = 0; q < k; q++) acc += x.data[i * k + q]! * w.data[q * m + j]!;
-        data[i * m + j] = acc;
+        for (let q = 0; q < inner; q++) acc += A(i, q) * B(q, j);
+        data[i * cols + j] = acc;
       }
       r = { shape: n.shape, data };
     } else throw new Error(`evalF64: op ${n.op} not covered`);

@@ -113,6 +113,12 @@ describe('global ops', () => {
   it.each([[[2, 3, 4], [4, 5]], [[4], [4, 2]], [[6, 3], [3, 3]]])('matmul %j @ %j', (sx, sw) => {
     gradCheck([{ shape: sx, gen: uniform(-1, 1) }, { shape: sw, gen: uniform(-1, 1) }], ([x, w]) => ops.matmul(x!, w!));
   });
+  it.each([[[2, 3, 5], [4, 5]], [[5], [2, 5]]])('matmul_wt (x @ w^T) %j with %j', (sx, sw) => {
+    gradCheck([{ shape: sx, gen: uniform(-1, 1) }, { shape: sw, gen: uniform(-1, 1) }], ([x, w]) => ops.matmulWt(x!, w!));
+  });
+  it.each([[[2, 3, 4], [2, 3, 5]], [[4], [2]], [[6, 3], [6, 2]]])('matmul_xt (x^T @ y) %j with %j', (sx, sy) => {
+    gradCheck([{ shape: sx, gen: uniform(-1, 1) }, { shape: sy, gen: uniform(-1, 1) }], ([x, y]) => ops.matmulXt(x!, y!));
+  });
 });
 
 describe('the rule table', () => {

@@ -35,6 +35,29 @@ describe('matmul', () => {
     expect(() => bind('matmul', [Tensor.full([3], 1), Tensor.full([4, 2], 1)], null)).toThrow(ShapeError);
   });
 
+  it.each([
+    ['matmul_wt', [3, 64], [33, 64]], ['matmul_wt', [2, 2, 9], [130, 9]],
+    ['matmul_xt', [3, 64], [3, 33]], ['matmul_xt', [2, 65, 4], [2, 65, 7]], ['matmul_xt', [5], [3]],
+  ] as const)('%s of %j and %j: GPU equals the reference, chain and persistent', async (op, sa, sb) => {
+    const rng = mulberry32(sa.length * 13 + sb[0]!);
+    const size = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+    const B = Tensor.fromArray(uniform(rng, size(sb), -1, 1, 1e-3), [...sb]);
+    const steps = 2;
+    const xs = uniform(rng, steps * size(sa), -2, 2, 1e-3);
+    const tr = traceGraph(op, (k) => ({ ys: [op === 'matmul_wt' ? ops.matmulWt(k.xs(0, 'f32', [...sa]), B) : ops.matmulXt(k.xs(0, 'f32', [...sa]), B)] }));
+    const g = optimize(tr.graph, { verifyEach: true });
+    const cpu = runOnCpu(g, steps, { xs: [xs], captured: tr.captured });
+    for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
+      const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
+      expectAllClose(gpu.ys[0], cpu.ys[0], TOL, `${lowering} ${op} ${JSON.stringify(sa)}, ${JSON.stringify(sb)}`);
+    }
+  });
+
+  it('matmul_wt and matmul_xt refuse mismatched shapes', () => {
+    expect(() => ops.matmulWt(Tensor.full([3, 4], 1), Tensor.full([2, 5], 1))).toThrow(/matmul_wt: x has 4 columns, w has 5 columns/);
+    expect(() => ops.matmulXt(Tensor.full([3, 4], 1), Tensor.full([2, 5], 1))).toThrow(/matmul_xt: x \[3, 4\] and y \[2, 5\] must have the same leading axes/);
+  });
+
   it('Linear, AllToAll and FixedProb compute x @ W (+ b) in units, with clear errors', async () => {
     const lin = new brainpy.Linear(3, 2, { weight: u.nS([1, 2, 3, 4, 5, 6]).reshape([3, 2]), bias: u.nS(0.5), name: 'readout' });
     const y = lin.call(u.q([1, 0, 2]));

@@ -399,7 +399,8 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
 }
 
 function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
-  if (g.node(spec.node).op === 'matmul') return emitMatmul(g, spec, index, ctx);
+  const gop = g.node(spec.node).op;
+  if (gop === 'matmul' || gop === 'matmul_wt' || gop === 'matmul_xt') return emitMatmul(g, spec, index, ctx);
   const n = g.node(spec.node);
   const s = g.node(n.src[0] as number);
   const bind = ctx.bindings ?? new Bindings();
@@ -532,11 +533,24 @@ function emitMatmul(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   const xAt = operandReader(g, xId, bind, ctx);
   const wAt = operandReader(g, wId, bind, ctx);
   const out = bind.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write');
-  const k = x.shape[x.shape.length - 1] as number, m = w.shape[1] as number;
+  const lastOf = (s: readonly number[]): number => s[s.length - 1] as number;
+  // invocation i = (row, col) of the output; q runs over the contracted axis in the reference's order
+  let inner: number, cols: number, a: string, b: string;
+  if (n.op === 'matmul') {
+    inner = lastOf(x.shape); cols = w.shape[1] as number;
+    [a, b] = [`r * ${inner}u + q`, `q * ${cols}u + j`];
+  } else if (n.op === 'matmul_wt') {
+    inner = lastOf(x.shape); cols = w.shape[0] as number;
+    [a, b] = [`r * ${inner}u + q`, `j * ${inner}u + q`];
+  } else {
+    const rows = lastOf(x.shape);
+    inner = sizeOf(x.shape) / rows; cols = lastOf(w.shape);
+    [a, b] = [`q * ${rows}u + r`, `q * ${cols}u + j`];
+  }
   const lines = [
-    `let r = i / ${m}u;`, `let j = i % ${m}u;`, 'var acc = 0.0;',
-    `for (var q = 0u; q < ${k}u; q++) {`, `  acc = acc + ${xAt(`r * ${k}u + q`)} * ${wAt(`q * ${m}u + j`)};`, '}',
+    `let r = i / ${cols}u;`, `let j = i % ${cols}u;`, 'var acc = 0.0;',
+    `for (var q = 0u; q < ${inner}u; q++) {`, `  acc = acc + ${xAt(a)} * ${wAt(b)};`, '}',
     bind.store(out, 'i', 'acc', 'f32'),
   ];
-  return { body: { name: `k${index}_matmul_p${spec.phase}`, invocations: sizeOf(n.shape), lines, helpers: new Set() }, bind };
+  return { body: { name: `k${index}_${n.op}_p${spec.phase}`, invocations: sizeOf(n.shape), lines, helpers: new Set() }, bind };
 }

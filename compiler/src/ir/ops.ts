@@ -54,6 +54,8 @@ export interface OpArgs {
   event_count: { nPost: number };
   pack_bits: null;
   matmul: null;                          // src = [x [..., n], w [n, m]]: [..., m], y = x @ w
+  matmul_wt: null;                       // src = [x [..., m], w [n, m]]: [..., n], y = x @ w^T
+  matmul_xt: null;                       // src = [x [R..., n], y [R..., m]]: [n, m], x^T @ y summed over every leading row
   rand_uniform: { seed: number; stream: number }; // src = []: uniform [0, 1) f32, a counter-based hash of (seed, stream, step, element)                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
 }
 
@@ -65,6 +67,6 @@ export const ELEMENTWISE = new Set<Op>([
 /** Source ops whose value changes from step to step (never folded, never carried across steps). */
 export const TIME_VARYING = new Set<Op>(['rand_uniform']);
 /** Ops whose output element reads other elements of its inputs: phase boundaries. */
-export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape', 'event_count', 'pack_bits', 'matmul']);
+export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape', 'event_count', 'pack_bits', 'matmul', 'matmul_wt', 'matmul_xt']);
 /** Ops that CSE must never merge (none yet: every op is pure). */
 export const IMPURE = new Set<Op>([]);

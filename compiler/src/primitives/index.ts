@@ -7,7 +7,7 @@ import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './
 import { eventCount } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
-import { matmul } from './matmul.ts';
+import { matmul, matmulWt, matmulXt } from './matmul.ts';
 import { randUniform } from './random.ts';
 import { heaviside, stopGradient } from './surrogate.ts';
 import type { Primitive, PrimitiveTable } from './types.ts';
@@ -32,6 +32,8 @@ export const PRIMITIVES: PrimitiveTable = {
   event_count: eventCount,
   pack_bits: packBits,
   matmul,
+  matmul_wt: matmulWt,
+  matmul_xt: matmulXt,
   rand_uniform: randUniform,
   stop_gradient: stopGradient,
   heaviside,

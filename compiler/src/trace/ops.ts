@@ -150,6 +150,16 @@ export function matmul(x: Tensor, w: Tensor): Tensor {
   return bind('matmul', [cast(x, 'f32'), cast(w, 'f32')], null);
 }
 
+/** x [..., m] @ w^T for w [n, m] -> [..., n]. */
+export function matmulWt(x: Tensor, w: Tensor): Tensor {
+  return bind('matmul_wt', [cast(x, 'f32'), cast(w, 'f32')], null);
+}
+
+/** x^T @ y over every leading row: x [R..., n], y [R..., m] -> [n, m]. */
+export function matmulXt(x: Tensor, y: Tensor): Tensor {
+  return bind('matmul_xt', [cast(x, 'f32'), cast(y, 'f32')], null);
+}
+
 /** x itself, with a zero adjoint: nothing flows back through it (jax.lax.stop_gradient). */
 export function stopGradient(x: Tensor): Tensor {
   return bind('stop_gradient', [x], null);

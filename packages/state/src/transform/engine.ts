@@ -247,11 +247,11 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
-    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}`;
+    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.cpuAdapter}`;
     let plan = c.plans.get(planKey);
     if (!plan) {
       plan = lower(c.graph, req.steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter,
       });
       c.plans.set(planKey, plan);
     }

@@ -40,13 +40,13 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
   const temps: ResidentBuffer[] = [];
   let exe: Executable | undefined;
   try {
-    const key = `${steps}/${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}@${ctx.generation}`;
+    const key = `${steps}/${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.cpuAdapter}@${ctx.generation}`;
     let byKey = prepared.get(g);
     if (!byKey) prepared.set(g, (byKey = new Map()));
     let p = byKey.get(key);
     if (!p) {
       const plan = lower(g, steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter,
       });
       p = { plan, exe: await Executable.create(ctx, plan) };
       byKey.set(key, p);
