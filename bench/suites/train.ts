@@ -11,7 +11,8 @@
  * it: resident States, cached pipelines' nothing) and the bytes of saved values (stacked steps or
  * checkpoints, wherever they live) at their peak. One call each (after a warm-up at T = 100).
  *
- * Flags: --runs=N (default 3), --parts=speed,memory, --out=NAME (results file stem, default train).
+ * Flags: --runs=N (default 3), --parts=speed,memory, --out=NAME (results file stem, default train),
+ * --dir=PATH (default bench/results).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ interface Row {
   lowering?: string;
 }
 
-function setup(T: number, batch: number) {
+export function setup(T: number, batch: number) {
   const task = new PatternTask({ steps: T, seed: 0 });
   const net = new SNN({ nIn: task.nIn, classes: task.classes, seed: 0 });
   const params = net.states(brainstate.ParamState);
@@ -139,7 +140,7 @@ export const trainSuite: Suite = {
       for (const T of [100, 1000, 10_000]) for (const ck of [undefined, 16]) rows.push(await runConfig('memory', T, 32, ck, 0));
     }
     const info = machineInfo(brainstate.transform.lastRun()?.device);
-    const dir = join('bench', 'results');
+    const dir = args.flags.dir ?? join('bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${stem}.json`), `${JSON.stringify({ machine: info, runs, rows }, null, 2)}\n`);
     const md = markdown(rows, info, runs);

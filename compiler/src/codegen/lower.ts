@@ -38,6 +38,8 @@ export interface LowerOptions {
    * there, so 'auto' picks the persistent workgroup only for light steps (PERSISTENT_CPU_MAX_WORK).
    */
   cpuAdapter?: boolean;
+  /** The device's maxStorageBufferBindingSize: an arena never grows past it (default WebGPU's 128 MiB). */
+  maxBindingBytes?: number;
 }
 
 /** Kernels up to this many invocations run well inside one workgroup's strided loops. */
@@ -69,6 +71,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     );
   }
   const limit = opts.maxStorageBuffers ?? 8;
+  const maxBindingBytes = opts.maxBindingBytes ?? 134_217_728;
   const persistentSize = Math.min(1024, Math.max(PERSISTENT_WORKGROUP, opts.maxWorkgroupSize ?? PERSISTENT_WORKGROUP));
   const buffers = layoutBuffers(g, fused, steps);
   const use = (b: PlanBuffer): BufferUse => ({ buffer: b });
@@ -87,7 +90,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
   if (choice === 'persistent-workgroup' || (choice === 'auto' && !fusable && persistentFits)) {
     // the persistent shader adds arena buffers: lay them out on a copy, kept only if chosen
     const withArenas = [...buffers.list];
-    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize);
+    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize, maxBindingBytes);
     if (choice === 'auto' && k.bindings.length > limit) {
       lowering = 'dispatch-chain';
       kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(false)));
@@ -105,7 +108,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     // too many arrays for one dispatch (adjoint steps touch many temps): temps, xs, ys and
     // constants become ranges of an arena, so each kernel binds its States and carries plus one or two arenas
     const withArenas = [...buffers.list];
-    const arenas = packArenas(g, fused, withArenas);
+    const arenas = packArenas(g, fused, withArenas, maxBindingBytes);
     const packed = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, { ...ctx(false), bindings: new Bindings(new Set(), arenas) }));
     if (packed.every((k) => k.bindings.length <= limit)) {
       kernels = packed;
@@ -230,7 +233,7 @@ function smallEnough(g: Graph, fused: FusedStep): boolean {
  * slower per COBA step on an H200). Member buffers in `list` are replaced by copies with their
  * range, and the arenas are appended, so a plan that is not chosen keeps its own list.
  */
-function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[]): Map<number, ArenaSlot> {
+function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[], maxBytes: number): Map<number, ArenaSlot> {
   // event_count targets go to a small atomic arena, so only their accesses pay for atomics
   const atomicTemps = new Set<number>();
   for (const k of fused.kernels) {
@@ -244,6 +247,8 @@ function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[]): Map<number,
     if (members.length === 0) return;
     const arena: PlanBuffer = { id: list.length, name, role: 'temp', index: -1, dtype: atomic ? 'i32' : 'u32', shape: [], elements: 0, pingPong: false };
     for (const m of members) {
+      // a member that would push the arena past one binding's size stays a buffer of its own
+      if ((arena.elements + m.elements) * 4 > maxBytes) continue;
       list[m.id] = { ...m, arena: { buffer: arena.id, offset: arena.elements } };
       arenas.set(m.id, { arena, offset: arena.elements, atomic });
       arena.elements += m.elements;
@@ -251,7 +256,8 @@ function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[]): Map<number,
     arena.shape = [arena.elements];
     list.push(arena);
   };
-  const others = list.filter((b) => b.role !== 'state' && b.role !== 'carry');
+  // small members first, so that what stays out (if anything) is a few large per-step arrays
+  const others = list.filter((b) => b.role !== 'state' && b.role !== 'carry').sort((a, b) => a.elements - b.elements || a.id - b.id);
   pack('arena', others.filter((b) => !atomicTemps.has(b.id)), false);
   pack('atomic arena', others.filter((b) => atomicTemps.has(b.id)), true);
   return arenas;
@@ -263,8 +269,8 @@ function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[]): Map<number,
  * (packArenas): a State costs two bindings (its two copies), everything else at most two in all.
  * The runtime uploads xs and captured data into their ranges and reads ys back from theirs.
  */
-function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number): PlanKernel {
-  const bind = new Bindings(new Set(), packArenas(g, fused, list));
+function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number, maxBytes: number): PlanKernel {
+  const bind = new Bindings(new Set(), packArenas(g, fused, list, maxBytes));
   const c = ctx(false, bind);
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
   bind.begin(); // the copies' bindings must not count as the last body's accesses

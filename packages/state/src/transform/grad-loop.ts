@@ -4,18 +4,19 @@
  *
  * Plain loops run the `save` graph, which also stacks the pre-step values of the written States
  * and carries; the backward pass is one reverse loop over all T steps. Checkpointed loops run the
- * plain step and keep nothing; their backward pass recomputes (brainstate's checkpointed_scan,
- * as a recursion): a segment longer than `base` is cut into at most `base` chunks of base^k steps
- * whose start values are found by re-running the forward step, and the chunks are reversed last
- * to first; a segment of at most `base` steps re-runs with `save` and reverses. At most `base` start values per level
- * and `base` saved steps are alive at once: O(base * log_base T) instead of O(T).
+ * plain step chunk by chunk (at most `base` chunks of base^k steps) and keep only each chunk's
+ * start values. Their backward pass recomputes, as brainstate's checkpointed_scan does with nested
+ * scans, here as a recursion: the chunks are reversed last to first; a chunk longer than `base`
+ * is cut again, its sub-chunks' start values found by re-running the forward step; a segment of at
+ * most `base` steps re-runs with `save` and reverses. At most `base` start values per level and
+ * `base` saved steps are alive at once: O(base * log_base T) instead of O(T).
  */
 import { GradError, Tensor, type GradTape, type HostArray, type TypedArray } from '@spiketrace/compiler';
 import type { State } from '../state.ts';
 import { mantissaOf, unitOfValue, withUnit, type ArrayValue } from '../value.ts';
 import type { Compiled, Lowering, StepRequest, StepResult } from './engine.ts';
 import { buildLoopAdjoint, type LoopAdjoint } from './loop-adjoint.ts';
-import { runGraph, type GraphInputs } from './run-graph.ts';
+import { runGraph, type GraphInputs, type GraphOutputs } from './run-graph.ts';
 
 const adjoints = new WeakMap<Compiled, Map<string, LoopAdjoint>>();
 
@@ -45,6 +46,23 @@ function rows(h: HostArray, t0: number, len: number, reverse = false): HostArray
     data.set(h.data.subarray(src * n, (src + 1) * n), i * n);
   }
   return { dtype: h.dtype, shape: [len, ...shape], data };
+}
+
+/** brainstate's nesting: chunks of base^k steps, the largest with at most `base` of them in `len`. */
+function chunkOf(len: number, base: number): number {
+  let chunk = 1;
+  while (chunk * base < len) chunk *= base;
+  return chunk;
+}
+
+/** Concatenate per-chunk stacked outputs along the steps axis. */
+function stackRows(parts: readonly HostArray[]): HostArray {
+  const first = parts[0] as HostArray;
+  const steps = parts.reduce((n, p) => n + (p.shape[0] as number), 0);
+  const data = new (first.data.constructor as new (k: number) => TypedArray)(parts.reduce((n, p) => n + p.data.length, 0));
+  let off = 0;
+  for (const p of parts) { data.set(p.data, off); off += p.data.length; }
+  return { dtype: first.dtype, shape: [steps, ...first.shape.slice(1)], data };
 }
 
 function zeros(h: { dtype: HostArray['dtype']; shape: readonly number[] }, lead?: number): HostArray {
@@ -88,13 +106,41 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
   });
 
   const plain = o.base === undefined;
-  const fwd = await runGraph(plain ? A.save : c.graph, T, inputsAt(startStates, startCarries, 0, T), lowering);
+  const written = c.graph.outputs.filter((x) => x.kind === 'state').map((x) => x.index);
+  type Mark = { t0: number; len: number; states: ReadonlyMap<number, HostArray>; cs: readonly HostArray[] };
+  /** Checkpointed: the start values of the top level's chunks, kept from the forward pass. */
+  const topMarks: Mark[] = [];
+  let fwd: GraphOutputs;
+  if (plain) {
+    fwd = await runGraph(A.save, T, inputsAt(startStates, startCarries, 0, T), lowering).catch((e: unknown) => {
+      if (e instanceof Error && /more than this device binds/.test(e.message)) {
+        e.message += `; under grad a plain ${req.kind} keeps every step's States for the backward pass: use checkpointedForLoop / checkpointedScan, which keep O(base log T)`;
+      }
+      throw e;
+    });
+  } else {
+    // the forward pass runs chunk by chunk (the top level of the recursion below), so only one
+    // chunk's operands and outputs are on the GPU at once, and its start values are checkpoints
+    const chunk = chunkOf(T, o.base as number);
+    let st: ReadonlyMap<number, HostArray> = startStates;
+    let cc: readonly HostArray[] = startCarries;
+    const parts: GraphOutputs[] = [];
+    for (let a = 0; a < T; a += chunk) {
+      const n = Math.min(chunk, T - a);
+      topMarks.push({ t0: a, len: n, states: st, cs: cc });
+      const f = await runGraph(c.graph, n, inputsAt(st, cc, a, n), lowering);
+      parts.push(f);
+      st = new Map([...st, ...f.states]);
+      cc = f.carries;
+    }
+    const last = parts[parts.length - 1] as GraphOutputs;
+    fwd = { states: last.states, carries: last.carries, ys: c.yShapes.map((_s, k) => stackRows(parts.map((f) => f.ys[k] as HostArray))) };
+  }
   const savedAll = plain ? A.saved.map((_s, j) => fwd.ys[A.savedFrom + j] as HostArray) : [];
 
   // results, as the values the program now holds
   const ysLeaves: ArrayValue[] = c.yUnits.map((u, k) => withUnit(Tensor.fromHost(fwd.ys[k] as HostArray), u));
   const carryOut: ArrayValue[] = req.carry.map((_v, k) => withUnit(Tensor.fromHost(fwd.carries[k] as HostArray), c.carryUnits[k]));
-  const written = c.graph.outputs.filter((x) => x.kind === 'state').map((x) => x.index);
   const finals: Tensor[] = [];
   for (const k of written) {
     const s = c.slots[k] as State;
@@ -158,9 +204,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
           savedNow -= bytesOf(saved);
           return;
         }
-        // brainstate's nesting: levels of base^k steps, so leaves hold `base` steps (the last may be short)
-        let chunk = 1;
-        while (chunk * base < len) chunk *= base;
+        const chunk = chunkOf(len, base);
         const marks: { t0: number; len: number; states: ReadonlyMap<number, HostArray>; cs: readonly HostArray[] }[] = [];
         let s = states;
         let cc = cs;
@@ -182,7 +226,15 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
       };
 
       if (plain) await reverse(0, T, savedAll);
-      else await segment(0, T, startStates, startCarries);
+      else {
+        const held = (m: Mark) => bytesOf([...m.states].filter(([k]) => written.includes(k)).map(([, h]) => h)) + bytesOf(m.cs);
+        topMarks.slice(1).forEach((m) => holdSaved(held(m)));
+        for (let j = topMarks.length - 1; j >= 0; j--) {
+          const m = topMarks[j] as Mark;
+          await segment(m.t0, m.len, m.states, m.cs);
+          if (j > 0) savedNow -= held(m);
+        }
+      }
 
       const res: (Tensor | null)[] = new Array(inputs.length).fill(null);
       A.lambdaSlots.forEach((k, j) => { res[k] = Tensor.fromHost(carries[j] as HostArray); });

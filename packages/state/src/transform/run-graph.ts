@@ -46,7 +46,7 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
     let p = byKey.get(key);
     if (!p) {
       const plan = lower(g, steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
       });
       p = { plan, exe: await Executable.create(ctx, plan) };
       byKey.set(key, p);
