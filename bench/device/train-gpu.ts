@@ -28,5 +28,5 @@ const out = process.env.OUT ?? '.';
     loss: loss.item(), gW1: gr('snn.l1.weight'), gW2: gr('snn.l2.weight'), gWout: gr('snn.out.weight'),
   }));
 }
-await trainSuite.run({ raw: [], flags: { runs: process.env.RUNS ?? '5', parts: process.env.PARTS ?? 'speed,memory', out: 'train-gpu', dir: out } });
+await trainSuite.run({ raw: [], flags: { runs: process.env.RUNS ?? '5', parts: process.env.PARTS ?? 'speed,memory', out: process.env.STEM ?? 'train-gpu', dir: out, lowering: process.env.LOWERING ?? 'auto' } });
 process.exit(0);

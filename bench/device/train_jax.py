@@ -10,7 +10,8 @@ Each timed call uploads x from the host and reads the gradients back, as Spiketr
 Median of 5 calls after a compile-and-warm-up call. Plain lax.scan, and lax.scan over a
 jax.checkpoint'ed step (rematerialization, the closest JAX analogue of a checkpointed loop).
 With CROSSCHECK=path (written by bench/device/train-gpu.ts) it first recomputes Spiketrace's
-loss and gradients for the same weights and data and prints the largest relative difference.
+loss and gradients for the same weights and data (float32 products: 'highest' precision) and prints
+the largest relative difference. The timed calls use JAX's default precision.
 """
 import json, math, os, time
 import numpy as np
@@ -67,7 +68,9 @@ def crosscheck(path):
     x = np.asarray(d['x'], np.float32).reshape(T, B, 32)
     labels = np.asarray(d['labels'], np.int32)
     params = tuple(jnp.asarray(np.asarray(d[k], np.float32).reshape(s)) for k, s in (('W1', (32, H)), ('W2', (H, H)), ('Wout', (H, 4))))
-    val, grads = make_loss(False)(params, x, labels)
+    # full float32 products for the comparison (JAX's default on this GPU multiplies in TF32)
+    with jax.default_matmul_precision('highest'):
+        val, grads = make_loss(False)(params, x, labels)
     rel = lambda a, b: float(np.max(np.abs(np.asarray(a) - b)) / max(1e-12, np.max(np.abs(b))))
     out = {'crosscheck': True, 'T': T, 'B': B, 'lossJax': float(val), 'lossSpiketrace': d['loss'],
            'lossRelDiff': abs(float(val) - d['loss']) / abs(d['loss'])}
@@ -103,4 +106,5 @@ def bench():
 
 if os.environ.get('CROSSCHECK') and os.path.exists(os.environ['CROSSCHECK']):
     crosscheck(os.environ['CROSSCHECK'])
-bench()
+if os.environ.get('JAX_BENCH', '1') == '1':
+    bench()

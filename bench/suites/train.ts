@@ -12,7 +12,7 @@
  * checkpoints, wherever they live) at their peak. One call each (after a warm-up at T = 100).
  *
  * Flags: --runs=N (default 3), --parts=speed,memory, --out=NAME (results file stem, default train),
- * --dir=PATH (default bench/results).
+ * --dir=PATH (default bench/results), --lowering=NAME (forward and reverse loops; default auto).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +40,12 @@ interface Row {
   savedBytes: number;
   loss: number;
   lowering?: string;
+  /** GPU runs per grad call (forward, recomputation and reverse segments). */
+  gpuRuns: number;
+  /** Of grad: time inside Executable.run (uploads, dispatches, waiting, readback); the rest is host work. */
+  executeMs: number;
+  /** GPU runs per graph and lowering. */
+  lowerings: Record<string, number>;
 }
 
 export function setup(T: number, batch: number) {
@@ -51,34 +57,40 @@ export function setup(T: number, batch: number) {
   return { task, net, params, opt, data };
 }
 
-async function trainStep(s: ReturnType<typeof setup>, checkpoint: number | undefined): Promise<{ gradMs: number; updateMs: number; peak: number; saved: number; loss: number }> {
+interface StepOut { gradMs: number; updateMs: number; peak: number; saved: number; loss: number; runs: number; executeMs: number; lowerings: Record<string, number> }
+
+async function trainStep(s: ReturnType<typeof setup>, checkpoint: number | undefined, lowering: brainstate.Lowering): Promise<StepOut> {
   const step = (x: Tensor) => s.net.step(x).r;
   const lossFn = async () => {
     brainstate.nn.initAllStates(s.net, { batchSize: s.data.labels.shape[0] });
     const rs = await brainstate.environ.context({ dt: DT }, () => (checkpoint
-      ? brainstate.transform.checkpointedForLoop(step, s.data.x, { base: checkpoint })
-      : brainstate.transform.forLoop(step, s.data.x))) as Tensor;
+      ? brainstate.transform.checkpointedForLoop(step, s.data.x, { base: checkpoint, lowering })
+      : brainstate.transform.forLoop(step, s.data.x, { lowering }))) as Tensor;
     return ops.mean(braintools.metric.softmaxCrossEntropyWithIntegerLabels(ops.mean(rs, 0), s.data.labels));
   };
   const before = gpuMemoryStats().current;
   resetGpuMemoryPeak();
+  brainstate.transform.runGraphProfile(true);
   const t0 = performance.now();
   const [grads, loss] = await brainstate.transform.grad(lossFn, { gradStates: s.params, returnValue: true })() as [unknown, Tensor];
   const gradMs = performance.now() - t0;
+  const prof = brainstate.transform.runGraphProfile();
   const peak = gpuMemoryStats().peak - before;
   const saved = brainstate.transform.lastSavedBytes();
   const t1 = performance.now();
   await s.opt.update(grads);
-  return { gradMs, updateMs: performance.now() - t1, peak, saved, loss: loss.item() };
+  return { gradMs, updateMs: performance.now() - t1, peak, saved, loss: loss.item(), runs: prof.runs, executeMs: prof.executeMs, lowerings: prof.lowerings };
 }
 
-async function runConfig(part: Row['part'], T: number, batch: number, checkpoint: number | undefined, runs: number): Promise<Row> {
+async function runConfig(part: Row['part'], T: number, batch: number, checkpoint: number | undefined, runs: number, lowering: brainstate.Lowering): Promise<Row> {
   const s = setup(T, batch);
-  let last = { gradMs: 0, updateMs: 0, peak: 0, saved: 0, loss: 0 };
+  let last: StepOut = { gradMs: 0, updateMs: 0, peak: 0, saved: 0, loss: 0, runs: 0, executeMs: 0, lowerings: {} };
+  const execs: number[] = [];
   const updates: number[] = [];
   const { timing } = await measure(async () => {
-    last = await trainStep(s, checkpoint);
+    last = await trainStep(s, checkpoint, lowering);
     updates.push(last.updateMs);
+    execs.push(last.executeMs);
     return { out: last, parts: { grad: last.gradMs, update: last.updateMs } };
   }, runs);
   const gradMs = runs ? (timing.parts.grad as number) : last.gradMs;
@@ -88,8 +100,9 @@ async function runConfig(part: Row['part'], T: number, batch: number, checkpoint
     gradMs: Math.round(gradMs * 10) / 10, gradFirstMs: Math.round((timing.firstParts.grad ?? last.gradMs) * 10) / 10,
     updateMs: Math.round(updateMs * 100) / 100, stepMs: Math.round((gradMs + updateMs) * 10) / 10,
     peakGpuBytes: last.peak, savedBytes: last.saved, loss: last.loss, lowering: brainstate.transform.lastRun()?.lowering,
+    gpuRuns: last.runs, executeMs: Math.round(median(execs.slice(runs ? 1 : 0)) * 10) / 10, lowerings: last.lowerings,
   };
-  console.error(`  T=${T} batch=${batch} ${row.mode}: grad ${ms(row.gradMs)} ms, update ${ms(row.updateMs)} ms, peak GPU ${(row.peakGpuBytes / 2 ** 20).toFixed(2)} MiB, saved ${(row.savedBytes / 2 ** 20).toFixed(2)} MiB`);
+  console.error(`  T=${T} batch=${batch} ${row.mode}: grad ${ms(row.gradMs)} ms (${row.gpuRuns} GPU runs, ${ms(row.executeMs)} ms in them), update ${ms(row.updateMs)} ms, peak GPU ${(row.peakGpuBytes / 2 ** 20).toFixed(2)} MiB, saved ${(row.savedBytes / 2 ** 20).toFixed(2)} MiB; ${JSON.stringify(row.lowerings)}`);
   return row;
 }
 
@@ -109,10 +122,10 @@ function markdown(rows: Row[], info: ReturnType<typeof machineInfo>, runs: numbe
     '',
   ];
   if (speed.length) {
-    lines.push('| T | batch | loop | grad (ms) | first grad (ms) | Adam update (ms) | step total (ms) | peak GPU buffers (MiB) | saved values (MiB) |',
-      '|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('| T | batch | loop | grad (ms) | of which in GPU runs (ms) | GPU runs | first grad (ms) | Adam update (ms) | step total (ms) | peak GPU buffers (MiB) | saved values (MiB) |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of speed) {
-      lines.push(`| ${r.T} | ${r.batch} | ${r.mode}${r.base ? ` (base ${r.base})` : ''} | ${ms(r.gradMs)} | ${ms(r.gradFirstMs)} | ${ms(r.updateMs)} | ${ms(r.stepMs)} | ${mib(r.peakGpuBytes)} | ${mib(r.savedBytes)} |`);
+      lines.push(`| ${r.T} | ${r.batch} | ${r.mode}${r.base ? ` (base ${r.base})` : ''} | ${ms(r.gradMs)} | ${ms(r.executeMs)} | ${r.gpuRuns} | ${ms(r.gradFirstMs)} | ${ms(r.updateMs)} | ${ms(r.stepMs)} | ${mib(r.peakGpuBytes)} | ${mib(r.savedBytes)} |`);
     }
     lines.push('');
   }
@@ -132,12 +145,13 @@ export const trainSuite: Suite = {
     const runs = Number(args.flags.runs ?? 3);
     const parts = (args.flags.parts ?? 'speed,memory').split(',');
     const stem = args.flags.out ?? 'train';
+    const lowering = (args.flags.lowering ?? 'auto') as brainstate.Lowering;
     const rows: Row[] = [];
     if (parts.includes('speed')) {
-      for (const T of [100, 1000]) for (const batch of [32, 128]) for (const ck of [undefined, 16]) rows.push(await runConfig('speed', T, batch, ck, runs));
+      for (const T of [100, 1000]) for (const batch of [32, 128]) for (const ck of [undefined, 16]) rows.push(await runConfig('speed', T, batch, ck, runs, lowering));
     }
     if (parts.includes('memory')) {
-      for (const T of [100, 1000, 10_000]) for (const ck of [undefined, 16]) rows.push(await runConfig('memory', T, 32, ck, 0));
+      for (const T of [100, 1000, 10_000]) for (const ck of [undefined, 16]) rows.push(await runConfig('memory', T, 32, ck, 0, lowering));
     }
     const info = machineInfo(brainstate.transform.lastRun()?.device);
     const dir = args.flags.dir ?? join('bench', 'results');

@@ -34,8 +34,30 @@ interface Prepared {
 
 const prepared = new WeakMap<Graph, Map<string, Prepared>>();
 
+/** Where runGraph's time went since the last reset (the train bench reports it). */
+export interface RunGraphProfile {
+  runs: number;
+  /** Whole calls, compile included. */
+  totalMs: number;
+  /** Executable.run: uploads, dispatches, the wait, the readback. */
+  executeMs: number;
+  /** Lowering and pipeline creation (cache misses). */
+  compileMs: number;
+  /** Runs per lowering, by graph name (e.g. "forLoop_reverse: dispatch-chain"). */
+  lowerings: Record<string, number>;
+}
+const fresh = (): RunGraphProfile => ({ runs: 0, totalMs: 0, executeMs: 0, compileMs: 0, lowerings: {} });
+let profile = fresh();
+export function runGraphProfile(reset = false): RunGraphProfile {
+  const p = { ...profile, lowerings: { ...profile.lowerings } };
+  if (reset) profile = fresh();
+  return p;
+}
+
 export async function runGraph(g: Graph, steps: number, inp: GraphInputs, lowering: Lowering = 'auto'): Promise<GraphOutputs> {
   if (lowering === 'interpret') return interpretGraph(g, steps, inp);
+  const t0 = performance.now();
+  profile.runs++;
   const ctx = await acquireDevice();
   const temps: ResidentBuffer[] = [];
   let exe: Executable | undefined;
@@ -45,13 +67,18 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
     if (!byKey) prepared.set(g, (byKey = new Map()));
     let p = byKey.get(key);
     if (!p) {
+      const tc = performance.now();
       const plan = lower(g, steps, {
         lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
       });
       p = { plan, exe: await Executable.create(ctx, plan) };
       byKey.set(key, p);
+      profile.compileMs += performance.now() - tc;
     }
     exe = p.exe;
+    const lk = `${g.name}: ${p.plan.lowering}`;
+    profile.lowerings[lk] = (profile.lowerings[lk] ?? 0) + 1;
+    const te = performance.now();
     const res = await exe.run({
       resident: (b) => {
         const h = b.role === 'state' ? inp.states.get(b.index) : inp.carries[b.index];
@@ -67,6 +94,7 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
         return h.data as Float32Array;
       },
     });
+    profile.executeMs += performance.now() - te;
     const out: GraphOutputs = { states: new Map(), ys: [], carries: [] };
     const yShape = new Map(g.outputs.filter((o) => o.kind === 'y').map((o) => [o.index, g.node(o.node).shape]));
     for (const b of p.plan.buffers) {
@@ -83,6 +111,7 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
     for (const r of temps) r.destroy();
     exe?.releaseBuffers();
     doneWithDevice();
+    profile.totalMs += performance.now() - t0;
   }
 }
 
