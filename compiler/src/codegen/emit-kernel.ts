@@ -194,6 +194,39 @@ function frame(body: KernelBody, bind: Bindings, wg: number): PlanKernel {
 }
 
 /**
+ * Several independent kernels of one dispatch-chain step as one dispatch: invocation `i` runs the
+ * kernel whose range holds it (kernels in order, each over its own invocation count), so a wave
+ * costs one dispatch instead of one per kernel. All bodies share one binding table.
+ */
+export function frameWave(bodies: KernelBody[], bind: Bindings, wg: number): PlanKernel {
+  if (bodies.length === 1) return frame(bodies[0] as KernelBody, bind, wg);
+  const helpers = new Set<string>();
+  bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
+  const fns = bodies.map((b, j) => [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'));
+  let start = 0;
+  const cases = bodies.map((b, j) => {
+    const line = `if (i < ${start + b.invocations}u) { k${j}(i - ${start}u, t); return; } // ${b.name}`;
+    start += b.invocations;
+    return line;
+  });
+  const name = `wave_${bodies.map((b) => b.name.split('_')[0]).join('_')}`;
+  const lines = [
+    `// ${name}: ${bodies.map((b) => b.name).join(', ')}`,
+    ...PRELUDE,
+    ...bind.decls,
+    ...helperText(helpers),
+    ...fns,
+    `@compute @workgroup_size(${wg})`,
+    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    `  let i = gid.x + gid.y * nwg.x * ${wg}u;`,
+    '  let t = rnd.t0;',
+    ...cases.map((l) => `  ${l}`),
+    '}',
+  ];
+  return { name, wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: start, bindings: bind.list };
+}
+
+/**
  * The persistent-workgroup shader: one workgroup runs every step of the round, every kernel of a
  * step as a loop strided by the workgroup size, storage + workgroup barriers between kernels (all
  * in uniform control flow: the step loop's bound is uniform). At the end of a step every written
