@@ -4,8 +4,8 @@
  *
  * Plain loops run the `save` graph, which also stacks the pre-step values of the written States
  * and carries; the backward pass is one reverse loop over all T steps. Checkpointed loops run the
- * plain step chunk by chunk (at most `base` chunks of base^k steps) and keep only each chunk's
- * start values. Their backward pass recomputes, as brainstate's checkpointed_scan does with nested
+ * plain step chunk by chunk (at most `base` chunks of base^k steps, each run in pieces of the
+ * next level's size so that the GPU holds one piece) and keep only each chunk's start values. Their backward pass recomputes, as brainstate's checkpointed_scan does with nested
  * scans, here as a recursion: the chunks are reversed last to first; a chunk longer than `base`
  * is cut again, its sub-chunks' start values found by re-running the forward step; a segment of at
  * most `base` steps re-runs with `save` and reverses. At most `base` start values per level and
@@ -121,17 +121,23 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
   } else {
     // the forward pass runs chunk by chunk (the top level of the recursion below), so only one
     // chunk's operands and outputs are on the GPU at once, and its start values are checkpoints
-    const chunk = chunkOf(T, o.base as number);
+    // each chunk runs in pieces of the next level's size, so the GPU holds a piece's operands and
+    // outputs, not a whole chunk's (the backward pass never runs more than that at once either)
+    const base = o.base as number;
+    const chunk = chunkOf(T, base);
+    const piece = chunk > base ? chunkOf(chunk, base) : chunk;
     let st: ReadonlyMap<number, HostArray> = startStates;
     let cc: readonly HostArray[] = startCarries;
     const parts: GraphOutputs[] = [];
     for (let a = 0; a < T; a += chunk) {
-      const n = Math.min(chunk, T - a);
-      topMarks.push({ t0: a, len: n, states: st, cs: cc });
-      const f = await runGraph(c.graph, n, inputsAt(st, cc, a, n), lowering);
-      parts.push(f);
-      st = new Map([...st, ...f.states]);
-      cc = f.carries;
+      topMarks.push({ t0: a, len: Math.min(chunk, T - a), states: st, cs: cc });
+      for (let b = a; b < Math.min(a + chunk, T); b += piece) {
+        const n = Math.min(piece, a + chunk - b, T - b);
+        const f = await runGraph(c.graph, n, inputsAt(st, cc, b, n), lowering);
+        parts.push(f);
+        st = new Map([...st, ...f.states]);
+        cc = f.carries;
+      }
     }
     const last = parts[parts.length - 1] as GraphOutputs;
     fwd = { states: last.states, carries: last.carries, ys: c.yShapes.map((_s, k) => stackRows(parts.map((f) => f.ys[k] as HostArray))) };
