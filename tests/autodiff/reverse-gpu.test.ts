@@ -41,7 +41,7 @@ const specs: (ChainSpec & { xsGrad: boolean })[] = [
 describe('reverse steps of random chains: WGSL against the CPU reference', () => {
   it.each(specs.map((s) => [`seed ${s.seed}, N=${s.n}, ${s.states} state(s)${s.carry ? ' + carry' : ''}${s.xsGrad ? ', xs gradient' : ''}`, s] as const))('%s', async (_label, spec) => {
     const chain = randomChain(spec);
-    const adj = buildLoopAdjoint(chain.graph, chain.captured, [spec.xsGrad], `chain ${spec.seed}`);
+    const adj = buildLoopAdjoint(chain.graph, [spec.xsGrad], `chain ${spec.seed}`);
     const rng = mulberry32(spec.seed * 31);
     const rnd = (shape: readonly number[], lead?: number): HostArray => {
       const sh = lead === undefined ? [...shape] : [lead, ...shape];
@@ -60,7 +60,7 @@ describe('reverse steps of random chains: WGSL against the CPU reference', () =>
     // input is unused, a lambda that reaches nothing, still has an output and a buffer)
     for (let i = 0; i < xs.length; i++) xs[i] ??= rnd([1], STEPS);
     for (const o of adj.reverse.outputs) if (o.kind === 'carry') carries[o.index] ??= rnd(adj.reverse.node(o.node).shape);
-    const inputs = { states, xs, carries, captured: adj.captured };
+    const inputs = { states, xs, carries, captured: [...chain.captured, ...adj.extraCaptured] };
     const ref = interpretGraph(adj.reverse, STEPS, inputs);
     const lowerings = ['auto', 'dispatch-chain', 'persistent-workgroup'] as const;
     for (const lowering of lowerings) {
@@ -68,13 +68,13 @@ describe('reverse steps of random chains: WGSL against the CPU reference', () =>
       ref.carries.forEach((c, i) => close(gpu.carries[i]!.data, c.data, `${lowering}: carry ${i}`));
       ref.ys.forEach((y, i) => close(gpu.ys[i]!.data, y.data, `${lowering}: y ${i}`));
     }
-    expect(ref.carries.length).toBe(adj.lambdaSlots.length + adj.accSlots.length + adj.lambdaCarries.length);
+    expect(ref.carries.length).toBe(adj.lambdaSlots.length + adj.accSlots.length + adj.accCaptured.length + adj.lambdaCarries.length);
     expect(ref.ys.length).toBe(spec.xsGrad ? 1 : 0);
   });
 
   it('an element-local reverse step runs as a reverse temporal fusion (one dispatch per round)', async () => {
     const chain = randomChain({ seed: 11, n: 37, ops: 25, states: 1, conditions: 'exact' });
-    const adj = buildLoopAdjoint(chain.graph, chain.captured, [false], 'chain');
+    const adj = buildLoopAdjoint(chain.graph, [false], 'chain');
     const { lower } = await import('@spiketrace/compiler');
     expect(lower(adj.reverse, STEPS).lowering).toBe('temporal-fusion');
   });

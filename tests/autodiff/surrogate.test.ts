@@ -20,7 +20,9 @@ const CASES: [string, brainpy.Surrogate, (x: number) => number][] = [
   ['ERF', new brainpy.ERF(), (x) => Math.exp(-x * x) / Math.sqrt(Math.PI)],
   ['PiecewiseQuadratic', new brainpy.PiecewiseQuadratic(), (x) => (Math.abs(x) <= 1 ? 1 - Math.abs(x) : 0)],
   ['PiecewiseExp', new brainpy.PiecewiseExp(), (x) => 0.5 * Math.exp(-Math.abs(x))],
-  ['PiecewiseLeakyRelu', new brainpy.PiecewiseLeakyRelu(), (x) => (Math.abs(x) <= 1 ? 0.5 : 0.01)],
+  // braintools' surrogate_grad gives 1/w in the window (the shared reference's table says 1/(2w))
+  ['PiecewiseLeakyRelu', new brainpy.PiecewiseLeakyRelu(), (x) => (Math.abs(x) <= 1 ? 1 : 0.01)],
+  ['PiecewiseLeakyRelu(0.05, 0.5)', new brainpy.PiecewiseLeakyRelu(0.05, 0.5), (x) => (Math.abs(x) <= 0.5 ? 2 : 0.05)],
   ['LeakyRelu', new brainpy.LeakyRelu(), (x) => (x < 0 ? 0.1 : 1)],
   ['LogTailedRelu', new brainpy.LogTailedRelu(), (x) => (x <= 0 ? 0 : x <= 1 ? 1 : 1 / x)],
   ['ReluGrad', new brainpy.ReluGrad(), (x) => Math.max(0.3 - 0.3 * Math.abs(x), 0)],
@@ -31,7 +33,9 @@ const CASES: [string, brainpy.Surrogate, (x: number) => number][] = [
   ['QPseudoSpike', new brainpy.QPseudoSpike(), (x) => (1 + 2 * Math.abs(x) / 3) ** -2],
   ['S2NN', new brainpy.S2NN(), (x) => (x < 0 ? sg(x, 4) : 1 / (x + 1))],
   ['NonzeroSignLog', new brainpy.NonzeroSignLog(), (x) => 1 / (1 + Math.abs(x))],
-  ['SquarewaveFourierSeries', new brainpy.SquarewaveFourierSeries(), (x) => 0.5 * (Math.cos(Math.PI * x / 4) + Math.cos(3 * Math.PI * x / 4))],
+  // braintools sums i = 1 .. n-1 (its loop is range(2, n) after the first term)
+  ['SquarewaveFourierSeries', new brainpy.SquarewaveFourierSeries(), (x) => 0.5 * Math.cos(Math.PI * x / 4)],
+  ['SquarewaveFourierSeries(4)', new brainpy.SquarewaveFourierSeries(4), (x) => 0.5 * (Math.cos(Math.PI * x / 4) + Math.cos(3 * Math.PI * x / 4) + Math.cos(5 * Math.PI * x / 4))],
 ];
 
 const X = Float32Array.from([-3, -1.5, -1, -0.7, -0.25, -0.01, 0, 0.01, 0.3, 0.5, 1, 1.2, 2.5, 4]);

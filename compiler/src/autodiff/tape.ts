@@ -50,6 +50,24 @@ export class GradTape {
   readonly #watched = new WeakSet<Tensor>();
   readonly #entries: Entry[] = [];
   readonly #used = new WeakSet<Tensor>();
+  /** Values that depend on watched ones through a non-differentiable op, and that op's name. */
+  readonly #blocked = new WeakMap<Tensor, string>();
+  readonly #undo: (() => void)[] = [];
+
+  /** Register how to undo a side effect of the recorded program (a State write). */
+  onRollback(undo: () => void): void {
+    this.#undo.push(undo);
+  }
+
+  /** Undo the recorded program's side effects, last first (grad failed after running it). */
+  rollback(): void {
+    while (this.#undo.length) (this.#undo.pop() as () => void)();
+  }
+
+  /** The non-differentiable op a value depends on the watched values through, if any. */
+  blockedBy(t: Tensor): string | undefined {
+    return this.#blocked.get(t);
+  }
 
   /** Mark a tensor as depending on what is differentiated (a leaf). */
   watch(t: Tensor): void {
@@ -71,6 +89,11 @@ export class GradTape {
   }
 
   recordOp<O extends Op>(op: O, inputs: readonly Tensor[], arg: OpArgs[O], out: Tensor): void {
+    // integer results carry no cotangent, so a path through event_count would end in a silent
+    // zero: remember it, so that a result depending on it is refused (backward checks the root)
+    const blocked = inputs.map((t) => this.#blocked.get(t)).find((b) => b !== undefined);
+    if (blocked) this.#blocked.set(out, blocked);
+    else if (isNonDifferentiable(prim(op).vjp) && inputs.some((t) => this.#watched.has(t))) this.#blocked.set(out, op);
     if (!inputs.some((t) => this.#watched.has(t))) return;
     for (const t of inputs) this.#used.add(t);
     this.#entries.push({ kind: 'op', op, arg, inputs: [...inputs], out });
@@ -105,6 +128,10 @@ export class GradTape {
    */
   async backward(root: Tensor, ct: Tensor, leaves: readonly Tensor[]): Promise<Tensor[]> {
     if (active) throw new GradError('grad: backward while a tape is recording');
+    const blocked = this.#blocked.get(root);
+    if (blocked) {
+      throw new GradError(`grad: the result depends on the differentiated values through ${blocked}, which is not differentiable: ${(prim(blocked as Op).vjp as { why?: string }).why ?? ''}`);
+    }
     const cts = new Map<Tensor, Tensor>();
     const add = (t: Tensor, c: Tensor): void => {
       if (c.shape.join() !== t.shape.join()) throw new Error(`tape: cotangent ${shapeStr(c.shape)} for a value of shape ${shapeStr(t.shape)}`);

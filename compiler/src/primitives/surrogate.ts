@@ -3,7 +3,8 @@
  *
  * `heaviside` is braintools' `heaviside_p`: the forward pass is the step `x >= 0 -> 1.0`, so spikes
  * are exactly 0 or 1; the adjoint is `ct * g(x)` where g is the derivative of the named surrogate
- * (the table below, formulas and defaults as braintools/surrogate/_impl.py). The derivative is
+ * (the table below: formulas and defaults of braintools/surrogate/_impl.py's surrogate_grad, which
+ * differ from the shared reference's table for PiecewiseLeakyRelu and SquarewaveFourierSeries). The derivative is
  * traced with ordinary ops inside the adjoint graph, so it fuses into the backward kernels like any
  * other elementwise work and the forward graph pays nothing for it.
  *
@@ -51,9 +52,11 @@ export const SURROGATES: Readonly<Record<string, SurrogateDef>> = {
     grad: (x, [a]) => ops.where(ops.compare('le', abs(x), 1 / (a as number)), ops.sub(a as number, ops.mul(abs(x), (a as number) ** 2)), 0),
   },
   PiecewiseExp: { params: [['alpha', 1]], grad: (x, [a]) => ops.mul((a as number) / 2, ops.unary('exp', ops.mul(abs(x), -(a as number)))) },
+  // 1/w inside the window, as braintools' surrogate_grad computes it (the shared reference's table
+  // says 1/(2w), the slope of its surrogate_fun; users of brainpy.state get braintools' code)
   PiecewiseLeakyRelu: {
     params: [['c', 0.01], ['w', 1]],
-    grad: (x, [c, w]) => ops.where(ops.compare('le', abs(x), w as number), 1 / (2 * (w as number)), c as number),
+    grad: (x, [c, w]) => ops.where(ops.compare('le', abs(x), w as number), 1 / (w as number), c as number),
   },
   LeakyRelu: { params: [['alpha', 0.1], ['beta', 1]], grad: (x, [a, b]) => ops.where(ops.compare('lt', x, 0), a as number, b as number) },
   LogTailedRelu: {
@@ -89,12 +92,14 @@ export const SURROGATES: Readonly<Record<string, SurrogateDef>> = {
     grad: (x, [a, b]) => ops.where(ops.compare('lt', x, 0), sigmoidGrad(x, a as number), ops.div(b as number, ops.add(ops.binary('max', x, 0), 1))),
   },
   NonzeroSignLog: { params: [['alpha', 1]], grad: (x, [a]) => ops.div(1, ops.add(abs(x), 1 / (a as number))) },
+  // terms i = 1 .. n-1, as braintools' loop `for i in range(2, n)` after the first (its docstring
+  // and the shared reference write the sum to n; with the default n = 2 that is cos(w x) alone)
   SquarewaveFourierSeries: {
     params: [['n', 2], ['t_period', 8]],
     grad: (x, [n, T]) => {
       const w = (2 * Math.PI) / (T as number);
       let sum: Tensor = ops.unary('cos', ops.mul(x, w));
-      for (let i = 2; i <= (n as number); i++) sum = ops.add(sum, ops.unary('cos', ops.mul(x, (2 * i - 1) * w)));
+      for (let i = 2; i < (n as number); i++) sum = ops.add(sum, ops.unary('cos', ops.mul(x, (2 * i - 1) * w)));
       return ops.mul(4 / (T as number), sum);
     },
   },

@@ -26,6 +26,13 @@ export function currentTrace(): Trace | undefined {
 export class Trace {
   readonly nodes: Node[] = [];
   readonly captured: HostArray[] = [];
+  /** The concrete Tensor each captured array came from (the gradient tape follows tensors). */
+  readonly capturedTensors: Tensor[] = [];
+  /**
+   * Concrete tensors for which this returns true are captured even when uniform (never folded
+   * into a literal): under grad, values the tape watches must stay inputs of the step.
+   */
+  keepCaptured: ((t: Tensor) => boolean) | undefined;
   /** Source line of the user's model that created each node (for error messages). */
   readonly where = new Map<number, string>();
   readonly slots: TracedSlot[] = [];
@@ -146,13 +153,14 @@ export class Trace {
     const h = t.toHost();
     const first = h.data[0] ?? 0;
     // a uniform concrete array is a literal; anything else is captured and uploaded once
-    if (sizeOf(h.shape) > 0 && h.data.every((v) => v === first || (Number.isNaN(v) && Number.isNaN(first)))) {
+    if (sizeOf(h.shape) > 0 && !this.keepCaptured?.(t) && h.data.every((v) => v === first || (Number.isNaN(v) && Number.isNaN(first)))) {
       return this.#push('const', [], { value: first }, h).traceRef!.id;
     }
     let id = this.#capturedIds.get(h);
     if (id === undefined) {
       const index = this.captured.length;
       this.captured.push(h);
+      this.capturedTensors.push(t);
       id = this.input({ kind: 'captured', index }, h).traceRef!.id;
       this.#capturedIds.set(h, id);
     }

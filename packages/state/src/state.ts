@@ -4,7 +4,7 @@
  * recorded by the trace, and the host value is untouched until the transform's results come
  * back, so a failed trace leaves every State as it was.
  */
-import { currentTrace, shapeEq } from '@spiketrace/compiler';
+import { activeTape, currentTrace, shapeEq } from '@spiketrace/compiler';
 import { StateError } from './errors.ts';
 import { describeValue, isArrayValue, mantissaOf, rewrap, unitOfValue, type ArrayValue } from './value.ts';
 
@@ -64,6 +64,8 @@ export class State<T extends ArrayValue = ArrayValue> {
     if (v.isTraced) {
       throw new StateError(`cannot set ${this.constructor.name} "${this.name}" to a traced value outside its transform`);
     }
+    // under grad, a failed call puts the State back
+    activeTape()?.onRollback(() => { this.#value = cur; });
     this.#value = v;
   }
 
@@ -72,6 +74,8 @@ export class State<T extends ArrayValue = ArrayValue> {
     if (!isArrayValue(v)) throw new StateError(`cannot initialize "${this.name}" with ${describeValue(v)}`);
     if (v.isTraced) throw new StateError(`cannot initialize "${this.name}" with a traced value`);
     if (currentTrace()) throw new StateError(`"${this.name}" cannot be re-initialized inside a transform`);
+    const prev = this.#value;
+    activeTape()?.onRollback(() => { this.#value = prev; });
     this.#value = v;
   }
 

@@ -7,7 +7,7 @@
  *  4. run: upload what changed, encode every step, read back ys and written states once
  */
 import {
-  activeTape, currentTrace, interpretStep, userFrameOf, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
+  activeTape, currentTrace, type GradTape, interpretStep, userFrameOf, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
 } from '@spiketrace/compiler';
 import {
   acquireDevice, describePlan, doneWithDevice, Executable, ResidentBuffer, type GpuContext, type Plan, type PlanBuffer,
@@ -67,6 +67,10 @@ export interface Compiled {
   carryUnits: (Unit | undefined)[];
   plans: Map<string, Plan>;
   executables: Map<string, Executable>;
+  /** The concrete tensor behind each captured array (what grad's tape follows). */
+  capturedTensors: Tensor[];
+  /** Under grad: the cached trace with the same graph, whose plans, pipelines and adjoints this one shares. */
+  canonical?: Compiled;
 }
 
 export interface RunInfo {
@@ -88,6 +92,11 @@ let queue: Promise<unknown> = Promise.resolve();
 /** How many times any step function has been traced (caching makes this stop growing). */
 export function traceCount(): number {
   return traces;
+}
+
+/** Resolves when every run queued so far has finished (failed runs included). */
+export function settled(): Promise<void> {
+  return queue.then(() => undefined);
 }
 
 /** What the last completed run did: lowering, kernels, dispatches, wall time. */
@@ -139,16 +148,16 @@ export function runStep(req: StepRequest): Promise<StepResult> {
       if (!isArrayValue(v)) throw new TransformError(`${req.kind}: operand ${i} is ${describeValue(v)}; a Quantity or Tensor is required`);
       if (v.isTraced) throw new TransformError(`${req.kind}: operand ${i} is a traced value`);
     }
-    const compiled = compile(req);
+    const tape = activeTape();
+    const compiled = tape && req.leadingAxis ? compileUnderTape(req, tape) : compile(req);
     // Program order: a run starts from the States as they are at its call, unless an earlier run
     // still in the queue writes them; then it starts from that run's results.
     const written = writtenSlots(compiled);
     const snapshot = compiled.slots.map((s) => (pendingWrites.get(s) ? DEFERRED : s.hostValue));
     for (const k of written) bumpPending(compiled.slots[k] as State, +1);
-    const tape = activeTape();
     const p = queue.then(() => {
       const start = snapshot.map((v, i) => (v === DEFERRED ? compiled.slots[i]!.hostValue : v)) as ArrayValue[];
-      if (tape && touchesTape(tape, req, start)) {
+      if (tape && touchesTape(tape, req, start, compiled)) {
         const base = req.checkpointBase;
         return runLoopOnTape({ req, c: compiled, start, tape, lowering: req.opts.lowering ?? 'auto', writeBack, ...(base ? { base } : {}) });
       }
@@ -182,9 +191,10 @@ function compile(req: StepRequest): Compiled {
   return c;
 }
 
-function trace(req: StepRequest): Compiled {
+function trace(req: StepRequest, keepCaptured?: (t: Tensor) => boolean): Compiled {
   traces++;
   const tr = new Trace(req.kind);
+  tr.keepCaptured = keepCaptured;
   let ys: ArrayValue[] = [];
   let carryOut: ArrayValue[] = [];
   let rebuildYs: (l: readonly ArrayValue[]) => Tree = () => undefined;
@@ -200,8 +210,29 @@ function trace(req: StepRequest): Compiled {
   return {
     envKeys, envSig: environ.signature(envKeys), graph, traced, slots, slotSig: slots.map(slotSignature), captured: [...tr.captured], rebuildYs,
     yUnits: ys.map(unitOfValue), yShapes: ys.map((y) => y.shape), carryUnits: carryOut.map(unitOfValue),
-    plans: new Map(), executables: new Map(),
+    plans: new Map(), executables: new Map(), capturedTensors: [...tr.capturedTensors],
   };
+}
+
+const underTape = new WeakMap<object, Map<string, Compiled>>();
+
+/**
+ * Under grad, a step is traced on every call: its body may close over values computed from what
+ * grad differentiates (a masked weight built before the loop), which must be this call's values,
+ * kept as captured inputs (never folded into literals) so the loop's adjoint can reach them. The
+ * plans, pipelines and adjoint graphs are shared with an earlier trace of the same graph text.
+ */
+function compileUnderTape(req: StepRequest, tape: GradTape): Compiled {
+  const c = trace(req, (t) => tape.watches(t));
+  const key = `${req.kind}|${req.steps}|${c.slotSig.join(' ')}|${c.graph.toString()}`;
+  let byText = underTape.get(req.fn);
+  if (!byText) underTape.set(req.fn, (byText = new Map()));
+  const c0 = byText.get(key);
+  if (!c0) {
+    byText.set(key, c);
+    return c;
+  }
+  return { ...c0, captured: c.captured, capturedTensors: c.capturedTensors, rebuildYs: c.rebuildYs, canonical: c0 };
 }
 
 /** Point a trace-time error at the line of the user's model that raised it. */
@@ -352,7 +383,7 @@ export function traceStep(req: StepRequest): Compiled {
 
 /** The traced and optimized graphs of the last compile of `fn` (for inspection and golden tests). */
 export function graphsOf(fn: object): { traced: Graph; optimized: Graph }[] {
-  const cache = caches.get(fn);
-  return cache ? [...cache.values()].flat().map((c) => ({ traced: c.traced, optimized: c.graph })) : [];
+  const all = [...(caches.get(fn)?.values() ?? [])].flat().concat([...(underTape.get(fn)?.values() ?? [])]);
+  return all.map((c) => ({ traced: c.traced, optimized: c.graph }));
 }
 

@@ -20,11 +20,26 @@ import { runGraph, type GraphInputs, type GraphOutputs } from './run-graph.ts';
 
 const adjoints = new WeakMap<Compiled, Map<string, LoopAdjoint>>();
 
-/** Bytes of saved values (checkpoints and stacked steps) alive at once in the last backward pass. */
+/**
+ * Bytes of saved values (stacked steps and checkpoints) alive at once during the last grad call's
+ * backward pass, over all its loops (a plain loop's stacked steps are held from its forward pass
+ * until its reverse loop is done).
+ */
 let savedPeak = 0;
 let savedNow = 0;
 export function lastSavedBytes(): number {
   return savedPeak;
+}
+/** Stacked steps that plain loops under the current grad call saved in their forward passes. */
+let heldFromForward = 0;
+/** grad calls this before running its function... */
+export function beginGradForward(): void {
+  heldFromForward = 0;
+}
+/** ...and this before its backward pass, which starts with every plain loop's stacked steps held. */
+export function beginGradBackward(): void {
+  savedNow = heldFromForward;
+  savedPeak = heldFromForward;
 }
 function holdSaved(bytes: number): void {
   savedNow += bytes;
@@ -82,8 +97,9 @@ export interface LoopOnTape {
 }
 
 /** Whether a loop reads anything the tape watches (else it runs as a plain loop). */
-export function touchesTape(tape: GradTape, req: StepRequest, start: readonly ArrayValue[]): boolean {
-  return [...start, ...req.perStep, ...req.carry].some((v) => v !== undefined && tape.watches(mantissaOf(v)));
+export function touchesTape(tape: GradTape, req: StepRequest, start: readonly ArrayValue[], c: Compiled): boolean {
+  return [...start, ...req.perStep, ...req.carry].some((v) => v !== undefined && tape.watches(mantissaOf(v))) ||
+    c.capturedTensors.some((t) => tape.watches(t));
 }
 
 export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
@@ -93,12 +109,15 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
   if (!req.leadingAxis) throw new GradError(`grad through ${req.kind}: only loops are recorded; call the function directly inside grad`);
   const xsHost = req.perStep.map((v) => mantissaOf(v).toHost());
   const xsNeeded = req.perStep.map((v) => tape.watches(mantissaOf(v)));
-  const key = xsNeeded.map(Number).join('');
-  let byKey = adjoints.get(c);
-  if (!byKey) adjoints.set(c, (byKey = new Map()));
+  const capturedNeeded = c.capturedTensors.map((t) => tape.watches(t));
+  const key = `${xsNeeded.map(Number).join('')}/${capturedNeeded.map(Number).join('')}`;
+  const canonical = c.canonical ?? c;
+  let byKey = adjoints.get(canonical);
+  if (!byKey) adjoints.set(canonical, (byKey = new Map()));
   let adj = byKey.get(key);
-  if (!adj) byKey.set(key, (adj = buildLoopAdjoint(c.graph, c.captured, xsNeeded, what)));
+  if (!adj) byKey.set(key, (adj = buildLoopAdjoint(c.graph, xsNeeded, what, capturedNeeded)));
   const A = adj;
+  const reverseCaptured = [...c.captured, ...A.extraCaptured];
   const startStates = new Map<number, HostArray>(c.slots.map((_s, i) => [i, mantissaOf(start[i] as ArrayValue).toHost()]));
   const startCarries = req.carry.map((v) => mantissaOf(v).toHost());
   const inputsAt = (states: ReadonlyMap<number, HostArray>, carries: readonly HostArray[], t0: number, len: number): GraphInputs => ({
@@ -106,6 +125,9 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
   });
 
   const plain = o.base === undefined;
+  // a forward step that fuses in time may still have a reverse step that reduces (a shared
+  // parameter's gradient is a sum over elements): then the cost model picks the reverse lowering
+  const reverseLowering: Lowering = lowering === 'temporal-fusion' ? 'auto' : lowering;
   const written = c.graph.outputs.filter((x) => x.kind === 'state').map((x) => x.index);
   type Mark = { t0: number; len: number; states: ReadonlyMap<number, HostArray>; cs: readonly HostArray[] };
   /** Checkpointed: the start values of the top level's chunks, kept from the forward pass. */
@@ -143,6 +165,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
     fwd = { states: last.states, carries: last.carries, ys: c.yShapes.map((_s, k) => stackRows(parts.map((f) => f.ys[k] as HostArray))) };
   }
   const savedAll = plain ? A.saved.map((_s, j) => fwd.ys[A.savedFrom + j] as HostArray) : [];
+  heldFromForward += bytesOf(savedAll);
 
   // results, as the values the program now holds
   const ysLeaves: ArrayValue[] = c.yUnits.map((u, k) => withUnit(Tensor.fromHost(fwd.ys[k] as HostArray), u));
@@ -153,12 +176,16 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
     const from = start[k] as ArrayValue;
     const h = fwd.states.get(k) as HostArray;
     const v = withUnit(Tensor.fromHost({ dtype: h.dtype, shape: from.shape, data: h.data }), unitOfValue(from));
-    o.writeBack(s, from, v);
+    if (o.writeBack(s, from, v)) tape.onRollback(() => s.setHostValue(from));
     finals.push(mantissaOf(v));
   }
 
   const nSlots = c.slots.length;
-  const inputs = [...c.slots.map((_s, i) => mantissaOf(start[i] as ArrayValue)), ...req.perStep.map(mantissaOf), ...req.carry.map(mantissaOf)];
+  const inputs = [
+    ...c.slots.map((_s, i) => mantissaOf(start[i] as ArrayValue)), ...req.perStep.map(mantissaOf), ...req.carry.map(mantissaOf),
+    ...A.accCaptured.map((k) => c.capturedTensors[k] as Tensor),
+  ];
+  const capturedAt = nSlots + req.perStep.length + req.carry.length;
   const outputs = [...ysLeaves.map(mantissaOf), ...finals, ...carryOut.map(mantissaOf)];
 
   tape.recordCall({
@@ -167,9 +194,6 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
     inputs,
     outputs,
     backward: async (cts) => {
-      savedNow = 0;
-      savedPeak = 0;
-      holdSaved(bytesOf(savedAll));
       const ctY = c.yUnits.map((_u, k) => (cts[k] ? cts[k].toHost() : null));
       const ctFinal = new Map(written.map((k, j) => [k, cts[ysLeaves.length + j]]));
       const ctCarry = req.carry.map((_v, k) => cts[ysLeaves.length + written.length + k] ?? null);
@@ -177,6 +201,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
       let carries: HostArray[] = [
         ...A.lambdaSlots.map((k) => ctFinal.get(k)?.toHost() ?? zeros(startStates.get(k) as HostArray)),
         ...A.accSlots.map((k) => zeros(startStates.get(k) as HostArray)),
+        ...A.accCaptured.map((k) => zeros(c.captured[k] as HostArray)),
         ...A.lambdaCarries.map((k) => ctCarry[k]?.toHost() ?? zeros(startCarries[k] as HostArray)),
       ];
       const xsGrad = A.xsGrads.map((k) => zeros({ dtype: 'f32', shape: (xsHost[k] as HostArray).shape }));
@@ -190,7 +215,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
           const ct = ctY[k];
           xs[A.ctYOffset + k] = ct ? rows(ct, t0, len, true) : zeros({ dtype: 'f32', shape }, len);
         });
-        const r = await runGraph(A.reverse, len, { states: roStates, xs, carries, captured: A.captured }, lowering);
+        const r = await runGraph(A.reverse, len, { states: roStates, xs, carries, captured: reverseCaptured }, reverseLowering);
         carries = r.carries;
         A.xsGrads.forEach((_k, j) => {
           const g = r.ys[j] as HostArray;
@@ -231,7 +256,10 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
         }
       };
 
-      if (plain) await reverse(0, T, savedAll);
+      if (plain) {
+        await reverse(0, T, savedAll);
+        savedNow -= bytesOf(savedAll);
+      }
       else {
         const held = (m: Mark) => bytesOf([...m.states].filter(([k]) => written.includes(k)).map(([, h]) => h)) + bytesOf(m.cs);
         topMarks.slice(1).forEach((m) => holdSaved(held(m)));
@@ -245,7 +273,9 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
       const res: (Tensor | null)[] = new Array(inputs.length).fill(null);
       A.lambdaSlots.forEach((k, j) => { res[k] = Tensor.fromHost(carries[j] as HostArray); });
       A.accSlots.forEach((k, j) => { res[k] = Tensor.fromHost(carries[A.lambdaSlots.length + j] as HostArray); });
-      A.lambdaCarries.forEach((k, j) => { res[nSlots + req.perStep.length + k] = Tensor.fromHost(carries[A.lambdaSlots.length + A.accSlots.length + j] as HostArray); });
+      const accEnd = A.lambdaSlots.length + A.accSlots.length;
+      A.accCaptured.forEach((_k, j) => { res[capturedAt + j] = Tensor.fromHost(carries[accEnd + j] as HostArray); });
+      A.lambdaCarries.forEach((k, j) => { res[nSlots + req.perStep.length + k] = Tensor.fromHost(carries[accEnd + A.accCaptured.length + j] as HostArray); });
       A.xsGrads.forEach((k, j) => { res[nSlots + k] = Tensor.fromHost(xsGrad[j] as HostArray); });
       return res;
     },

@@ -22,6 +22,8 @@ import { GradError, GradTape, Tensor } from '@spiketrace/compiler';
 import { Quantity, isQuantity } from '@spiketrace/units';
 import { State } from '../state.ts';
 import { describeValue, isArrayValue, mantissaOf, rewrap, unitOfValue, type ArrayValue } from '../value.ts';
+import { beginGradBackward, beginGradForward } from './grad-loop.ts';
+import { settled } from './engine.ts';
 
 export type GradStates = State | readonly State[] | { readonly [k: string]: State } | ReadonlyMap<string, State>;
 
@@ -60,6 +62,8 @@ function gradValue(leaf: ArrayValue, g: Tensor, unitAware: boolean, lossUnit: Qu
 
 function makeGrad<A extends unknown[]>(kind: 'grad' | 'vectorGrad', fn: (...args: A) => unknown, opts: GradOptions) {
   return async (...args: A): Promise<unknown> => {
+    // runs queued before this call (an optimizer step not awaited) write the States it reads
+    await settled();
     const argnums = opts.argnums ?? (opts.gradStates ? undefined : 0);
     const argList = argnums === undefined ? [] : typeof argnums === 'number' ? [argnums] : [...argnums];
     const states = opts.gradStates ? statesOf(opts.gradStates) : undefined;
@@ -73,60 +77,83 @@ function makeGrad<A extends unknown[]>(kind: 'grad' | 'vectorGrad', fn: (...args
         throw new GradError(`${kind}: ${s.constructor.name} "${s.name}" holds ${mantissaOf(v).dtype} values; only f32 States have gradients`);
       }
       if (leaves.some((l) => l.kind === 'state' && l.state === s)) throw new GradError(`${kind}: State "${s.name}" appears twice in gradStates`);
-      // a fresh tensor object per leaf: two States may share one array, their gradients may not
-      const own = rewrap(v, Tensor.fromHost(mantissaOf(v).toHost()));
-      s.setHostValue(own);
-      leaves.push({ kind: 'state', state: s, value: own });
+      leaves.push({ kind: 'state', state: s, value: v });
     }
     for (const i of argList) {
       if (!Number.isInteger(i) || i < 0 || i >= args.length) throw new GradError(`${kind}: argnums ${i} is out of range for ${args.length} argument(s)`);
       const a = args[i];
       if (!isArrayValue(a)) throw new GradError(`${kind}: argument ${i} is ${describeValue(a)}; only Quantities and Tensors have gradients`);
       if (mantissaOf(a).dtype !== 'f32') throw new GradError(`${kind}: argument ${i} is ${mantissaOf(a).dtype}; only f32 values have gradients`);
-      const own = rewrap(a, Tensor.fromHost(mantissaOf(a).toHost()));
-      callArgs[i] = own;
-      leaves.push({ kind: 'arg', index: i, value: own });
+      leaves.push({ kind: 'arg', index: i, value: a });
+    }
+    // a fresh tensor object per leaf: two States (or arguments) may share one array, their
+    // gradients may not; the originals come back if the call fails
+    const originals: [State, ArrayValue][] = [];
+    for (const l of leaves) {
+      l.value = rewrap(l.value, Tensor.fromHost(mantissaOf(l.value).toHost()));
+      if (l.kind === 'state') {
+        originals.push([l.state, l.state.hostValue as ArrayValue]);
+        l.state.setHostValue(l.value);
+      } else {
+        callArgs[l.index] = l.value;
+      }
     }
     const tape = new GradTape();
     for (const l of leaves) tape.watch(mantissaOf(l.value));
-
-    const out = await tape.record(() => fn(...(callArgs as A)));
-    let value: unknown = out;
-    let aux: unknown;
-    if (opts.hasAux) {
-      if (!Array.isArray(out) || out.length !== 2) throw new GradError(`${kind}: with hasAux the function must return [value, aux]`);
-      [value, aux] = out as [unknown, unknown];
-    }
-    if (!isArrayValue(value)) throw new GradError(`${kind}: the function returned ${describeValue(value)}; it must return a Quantity or Tensor${opts.hasAux ? ' (as the first item)' : ''}`);
-    const lossUnit = unitOfValue(value);
-    if (lossUnit && !lossUnit.isDimensionless) {
-      throw new GradError(`${kind}: the function returns a value in ${lossUnit.name}; differentiate a dimensionless loss (divide by a reference quantity, or take .mantissa) instead`);
-    }
-    const lossT = mantissaOf(value);
-    if (lossT.dtype !== 'f32') throw new GradError(`${kind}: the function returns ${lossT.dtype} values; only f32 values are differentiable`);
-    if (kind === 'grad' && lossT.shape.length !== 0) {
-      throw new GradError(`grad: the function returns a value of shape [${lossT.shape.join(', ')}]; grad needs a scalar (reduce it, or use vectorGrad)`);
-    }
-    for (const l of leaves) {
-      if (!tape.used(mantissaOf(l.value))) {
-        throw new GradError(l.kind === 'state'
-          ? `${kind}: ${l.state.constructor.name} "${l.state.name}" is in gradStates but the function never reads it`
-          : `${kind}: argument ${l.index} is differentiated but the function never uses it`);
+    try {
+      beginGradForward();
+      const out = await tape.record(() => fn(...(callArgs as A)));
+      const [value, aux] = opts.hasAux ? splitAux(kind, out) : [out, undefined];
+      const lossT = checkLoss(kind, value);
+      for (const l of leaves) {
+        // a leaf that is itself the result is used (grad of the identity is one)
+        if (!tape.used(mantissaOf(l.value)) && mantissaOf(l.value) !== lossT) {
+          throw new GradError(l.kind === 'state'
+            ? `${kind}: ${l.state.constructor.name} "${l.state.name}" is in gradStates but the function never reads it`
+            : `${kind}: argument ${l.index} is differentiated but the function never uses it`);
+        }
       }
+      beginGradBackward();
+      const cts = await tape.backward(lossT, Tensor.full(lossT.shape, 1, 'f32'), leaves.map((l) => mantissaOf(l.value)));
+      const lossUnit = isQuantity(value) ? value.unit : undefined;
+      const vals = leaves.map((l, i) => gradValue(l.value, cts[i] as Tensor, opts.unitAware ?? false, lossUnit));
+      const nStates = states?.list.length ?? 0;
+      const stateGrads = states ? states.rebuild(vals.slice(0, nStates)) : undefined;
+      const argVals = vals.slice(nStates);
+      const argGrads = argnums === undefined ? undefined : typeof argnums === 'number' ? argVals[0] : argVals;
+      const grads = states && argnums !== undefined ? [stateGrads, argGrads] : states ? stateGrads : argGrads;
+      if (!opts.returnValue && !opts.hasAux) return grads;
+      const res: unknown[] = [grads];
+      if (opts.returnValue) res.push(value);
+      if (opts.hasAux) res.push(aux);
+      return res;
+    } catch (e) {
+      // the program ran for real: put back what it wrote (States, in reverse order) and the leaves
+      tape.rollback();
+      for (const [s, v] of originals) s.setHostValue(v);
+      throw e;
     }
-    const cts = await tape.backward(lossT, Tensor.full(lossT.shape, 1, 'f32'), leaves.map((l) => mantissaOf(l.value)));
-    const vals = leaves.map((l, i) => gradValue(l.value, cts[i] as Tensor, opts.unitAware ?? false, isQuantity(value) ? value.unit : undefined));
-    const nStates = states?.list.length ?? 0;
-    const stateGrads = states ? states.rebuild(vals.slice(0, nStates)) : undefined;
-    const argVals = vals.slice(nStates);
-    const argGrads = argnums === undefined ? undefined : typeof argnums === 'number' ? argVals[0] : argVals;
-    const grads = states && argnums !== undefined ? [stateGrads, argGrads] : states ? stateGrads : argGrads;
-    if (!opts.returnValue && !opts.hasAux) return grads;
-    const res: unknown[] = [grads];
-    if (opts.returnValue) res.push(value);
-    if (opts.hasAux) res.push(aux);
-    return res;
   };
+}
+
+function splitAux(kind: string, out: unknown): [unknown, unknown] {
+  if (!Array.isArray(out) || out.length !== 2) throw new GradError(`${kind}: with hasAux the function must return [value, aux]`);
+  return [out[0], out[1]];
+}
+
+/** The mantissa of a valid loss: a dimensionless f32 array, a scalar for grad. */
+function checkLoss(kind: 'grad' | 'vectorGrad', value: unknown): Tensor {
+  if (!isArrayValue(value)) throw new GradError(`${kind}: the function returned ${describeValue(value)}; it must return a Quantity or Tensor`);
+  const lossUnit = unitOfValue(value);
+  if (lossUnit && !lossUnit.isDimensionless) {
+    throw new GradError(`${kind}: the function returns a value in ${lossUnit.name}; differentiate a dimensionless loss (divide by a reference quantity, or take .mantissa) instead`);
+  }
+  const lossT = mantissaOf(value);
+  if (lossT.dtype !== 'f32') throw new GradError(`${kind}: the function returns ${lossT.dtype} values; only f32 values are differentiable`);
+  if (kind === 'grad' && lossT.shape.length !== 0) {
+    throw new GradError(`grad: the function returns a value of shape [${lossT.shape.join(', ')}]; grad needs a scalar (reduce it, or use vectorGrad)`);
+  }
+  return lossT;
 }
 
 /**

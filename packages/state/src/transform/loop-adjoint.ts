@@ -31,25 +31,33 @@ export interface LoopAdjoint {
   readonly savedFrom: number;
   readonly saved: readonly SavedValue[];
   readonly reverse: Graph;
-  /** Reverse carries, in order: lambda of these written State slots, accumulators of these read-only slots, lambda of these carries. */
+  /**
+   * Reverse carries, in order: lambda of these written State slots, accumulators of these
+   * read-only slots, accumulators of these captured arrays (closed-over values grad follows),
+   * lambda of these carries.
+   */
   readonly lambdaSlots: readonly number[];
   readonly accSlots: readonly number[];
+  readonly accCaptured: readonly number[];
   readonly lambdaCarries: readonly number[];
   /** Forward xs whose per-step cotangents the reverse loop outputs (reverse y j is the cotangent of xs xsGrads[j]). */
   readonly xsGrads: readonly number[];
   /** Reverse xs layout: saved values first, then the forward xs, then the cotangents of the forward ys. */
   readonly xsOffset: number;
   readonly ctYOffset: number;
-  /** Captured arrays of the reverse graph: the forward's, then any the adjoint made. */
-  readonly captured: readonly HostArray[];
+  /** Captured arrays the adjoint made itself; the reverse graph's captured list is the forward's, then these. */
+  readonly extraCaptured: readonly HostArray[];
 }
 
 function avalOf(n: Node): Aval {
   return { dtype: n.dtype, shape: n.shape };
 }
 
-/** @param xsNeeded which forward xs need a cotangent */
-export function buildLoopAdjoint(g: Graph, captured: readonly HostArray[], xsNeeded: readonly boolean[], what: string): LoopAdjoint {
+/**
+ * @param xsNeeded which forward xs need a cotangent
+ * @param capturedNeeded which captured arrays need one (summed over steps)
+ */
+export function buildLoopAdjoint(g: Graph, xsNeeded: readonly boolean[], what: string, capturedNeeded: readonly boolean[] = []): LoopAdjoint {
   const random = g.nodes.find((n) => TIME_VARYING.has(n.op));
   if (random) {
     throw new GradError(`grad through ${what}: the step draws random numbers (${random.op}, node %${random.id}); ` +
@@ -83,6 +91,8 @@ export function buildLoopAdjoint(g: Graph, captured: readonly HostArray[], xsNee
   const lambdaCarries = carryOuts.filter((o) => g.node(o.node).dtype === 'f32').map((o) => o.index);
   const xsIn = inputs.filter((n) => n.arg.kind === 'xs');
   const xsGrads = xsIn.filter((n) => n.dtype === 'f32' && xsNeeded[n.arg.index]).map((n) => n.arg.index).sort((a, b) => a - b);
+  const capturedIn = new Map(inputs.filter((n) => n.arg.kind === 'captured').map((n) => [n.arg.index, n]));
+  const accCaptured = [...capturedIn.keys()].filter((k) => capturedNeeded[k] && (capturedIn.get(k) as Node).dtype === 'f32').sort((a, b) => a - b);
 
   // differentiate one step with respect to every f32 State read, the f32 carries and the needed xs
   const wrt: InputSource[] = [];
@@ -93,6 +103,7 @@ export function buildLoopAdjoint(g: Graph, captured: readonly HostArray[], xsNee
     if (n) wrt.push((n as Node<'input'>).arg);
   }
   for (const k of xsGrads) wrt.push({ kind: 'xs', index: k });
+  for (const k of accCaptured) wrt.push({ kind: 'captured', index: k });
   const vjp = vjpGraph(g, wrt, g.outputs.map((o) => (g.node(o.node).dtype === 'f32' ? 'input' : null)));
   const gradIndex = (src: InputSource): number => wrt.findIndex((w) => w.kind === src.kind && w.index === src.index);
 
@@ -100,7 +111,8 @@ export function buildLoopAdjoint(g: Graph, captured: readonly HostArray[], xsNee
   const ctYOffset = xsOffset + xsIn.reduce((m, n) => Math.max(m, n.arg.index + 1), 0);
   const savedIndex = new Map(saved.map((s, j) => [`${s.kind}:${s.index}`, j]));
   const lambdaOf = new Map(lambdaSlots.map((k, j) => [k, j]));
-  const lambdaCarryOf = new Map(lambdaCarries.map((k, j) => [k, lambdaSlots.length + accSlots.length + j]));
+  const accCount = accSlots.length + accCaptured.length;
+  const lambdaCarryOf = new Map(lambdaCarries.map((k, j) => [k, lambdaSlots.length + accCount + j]));
 
   const tr = new Trace(`${g.name}_reverse`);
   const graph = tr.run(() => {
@@ -145,9 +157,14 @@ export function buildLoopAdjoint(g: Graph, captured: readonly HostArray[], xsNee
       const acc = carryInput(lambdaSlots.length + j, avalOf(n));
       carriesOut[lambdaSlots.length + j] = tr.add('add', [acc, grad(n.arg)], null, avalOf(n));
     });
+    accCaptured.forEach((k, j) => {
+      const n = capturedIn.get(k) as Node<'input'>;
+      const acc = carryInput(lambdaSlots.length + accSlots.length + j, avalOf(n));
+      carriesOut[lambdaSlots.length + accSlots.length + j] = tr.add('add', [acc, grad(n.arg)], null, avalOf(n));
+    });
     lambdaCarries.forEach((k, j) => {
       const n = carryIn.get(k);
-      carriesOut[lambdaSlots.length + accSlots.length + j] = n ? grad((n as Node<'input'>).arg)
+      carriesOut[lambdaSlots.length + accCount + j] = n ? grad((n as Node<'input'>).arg)
         : zerosLike(avalOf(g.node((carryOuts.find((o) => o.index === k) as GraphOutput).node)));
     });
     // every reverse carry must be an input too (its initial value flows in)
@@ -155,7 +172,7 @@ export function buildLoopAdjoint(g: Graph, captured: readonly HostArray[], xsNee
     return tr.toGraph(xsGrads.map((k) => grad({ kind: 'xs', index: k })), carriesOut);
   });
   return {
-    save, savedFrom, saved, reverse: optimize(graph), lambdaSlots, accSlots, lambdaCarries, xsGrads, xsOffset, ctYOffset,
-    captured: [...captured, ...vjp.captured],
+    save, savedFrom, saved, reverse: optimize(graph), lambdaSlots, accSlots, accCaptured, lambdaCarries, xsGrads, xsOffset, ctYOffset,
+    extraCaptured: vjp.captured,
   };
 }
