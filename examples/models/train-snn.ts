@@ -77,9 +77,9 @@ export interface NetOptions {
 export const DT = u.ms(1);
 
 export class SNN extends brainstate.nn.Module {
-  readonly l1: brainpy.Linear;
+  readonly l1: brainstate.nn.Linear;
   readonly n1: brainpy.LIF;
-  readonly l2: brainpy.Linear;
+  readonly l2: brainstate.nn.Linear;
   readonly n2: brainpy.LIF;
   readonly out: brainpy.LeakyRateReadout;
 
@@ -89,9 +89,9 @@ export class SNN extends brainstate.nn.Module {
     const seed = opts.seed ?? 0;
     // input weights large enough that a few coincident input spikes drive a neuron over threshold
     const normal = (std: number, s: number) => braintools.init.Normal(u.mA(0), u.mA(std), { seed: s });
-    this.l1 = new brainpy.Linear(opts.nIn, h, { weight: normal(40 / Math.sqrt(opts.nIn), seed * 3 + 1), bias: false });
+    this.l1 = new brainstate.nn.Linear(opts.nIn, h, { weight: normal(40 / Math.sqrt(opts.nIn), seed * 3 + 1), bias: false });
     this.n1 = new brainpy.LIF(h, { tau: u.ms(10), V_th: u.mV(1), R: u.ohm(1) });
-    this.l2 = new brainpy.Linear(h, h, { weight: normal(30 / Math.sqrt(h), seed * 3 + 2), bias: false });
+    this.l2 = new brainstate.nn.Linear(h, h, { weight: normal(30 / Math.sqrt(h), seed * 3 + 2), bias: false });
     this.n2 = new brainpy.LIF(h, { tau: u.ms(10), V_th: u.mV(1), R: u.ohm(1) });
     this.out = brainstate.environ.context({ dt: DT }, () => new brainpy.LeakyRateReadout(h, opts.classes, {
       tau: u.ms(10), wInit: braintools.init.Normal(0, 1 / Math.sqrt(h), { seed: seed * 3 + 3 }),

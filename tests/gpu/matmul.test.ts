@@ -63,6 +63,7 @@ describe('matmul', () => {
     const y = lin.call(u.q([1, 0, 2]));
     expect(Array.from(y.toDecimal(u.nS).data)).toEqual([11.5, 14.5]);
     expect([...lin.states(brainstate.ParamState).keys()]).toEqual(['readout.weight', 'readout.bias']);
+    expect(brainstate.nn.Linear).toBe(brainpy.Linear); // brainstate.nn.Linear, also under brainpy
     const a2a = new brainpy.AllToAll(3, 3, { weight: u.mV(2), includeSelf: false });
     expect(Array.from(a2a.update(u.q([1, 1, 1])).toDecimal(u.mV).data)).toEqual([4, 4, 4]);
     const fp = new brainpy.FixedProb(50, 40, { prob: 0.1, weight: 0.5, seed: 3 });

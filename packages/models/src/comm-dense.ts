@@ -1,14 +1,15 @@
 /**
- * Dense connectivity (brainstate.nn `_linear.py`): `Linear` (y = x @ W + b, W and b trainable
- * ParamStates), `AllToAll` (a scalar or matrix weight, optionally without self-connections) and
- * `FixedProb` (the fixed out-degree connectivity of EventFixedProb for graded, non-spike inputs,
- * held as a dense matrix). All run through the `matmul` primitive: one kernel per step.
+ * Dense connectivity: `AllToAll` (a scalar or matrix weight, optionally without self-connections)
+ * and `FixedProb` (the fixed out-degree connectivity of EventFixedProb for graded, non-spike
+ * inputs, held as a dense matrix), through the `matmul` primitive: one kernel per step. `Linear`
+ * (brainstate.nn.Linear) lives in the state package and is re-exported here for brainpy.Linear.
  */
 import { ops, Tensor } from '@spiketrace/compiler';
-import { nn, ParamState } from '@spiketrace/state';
+import { nn } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
-import type { Initializer } from './init.ts';
 import { Random } from './random.ts';
+
+export { Linear, KaimingNormal, type LinearOptions } from '@spiketrace/state';
 
 type Weight = Quantity | Tensor | number;
 
@@ -29,57 +30,6 @@ function checkInput(owner: string, x: Quantity | Tensor, nIn: number): Quantity 
     throw new RangeError(`${owner}: the input's last axis has ${q.shape[q.shape.length - 1]} elements, the layer takes ${nIn}`);
   }
   return q;
-}
-
-/** Kaiming-normal initializer for a [nIn, nOut] matrix (std = sqrt(2 / nIn)), seeded. */
-export function KaimingNormal(opts: { seed?: number } = {}): Initializer {
-  return (shape) => {
-    const rng = new Random(opts.seed ?? 0);
-    const fanIn = shape[0] ?? 1;
-    const sd = Math.sqrt(2 / fanIn);
-    const n = shape.reduce((a, d) => a * d, 1);
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = rng.normal() * sd;
-    return new Quantity(Tensor.fromArray(data, [...shape]), Unit.dimensionless);
-  };
-}
-
-export interface LinearOptions {
-  /** Weight matrix [nIn, nOut] (Quantity/Tensor) or an initializer; default KaimingNormal. */
-  weight?: Quantity | Tensor | Initializer;
-  /** Bias [nOut] or scalar; false for none; default zeros in the weight's unit. */
-  bias?: Quantity | Tensor | number | false;
-  name?: string;
-}
-
-/** y = x @ W (+ b); W [nIn, nOut] and b [nOut] are ParamStates (what training selects). */
-export class Linear extends nn.Module {
-  readonly weight: ParamState<Quantity>;
-  readonly bias: ParamState<Quantity> | undefined;
-
-  constructor(readonly nIn: number, readonly nOut: number, opts: LinearOptions = {}) {
-    super(opts.name);
-    checkSizes(this.name, nIn, nOut);
-    const w = typeof opts.weight === 'function' ? opts.weight([nIn, nOut]) : asQuantity(opts.weight ?? KaimingNormal()([nIn, nOut]));
-    if (w.shape.join() !== `${nIn},${nOut}`) throw new RangeError(`${this.name}: weight has shape [${w.shape.join(', ')}], expected [${nIn}, ${nOut}]`);
-    this.weight = new ParamState(w, { name: 'weight' });
-    if (opts.bias !== false) {
-      const b = opts.bias === undefined ? new Quantity(Tensor.full([nOut], 0), w.unit) : asQuantity(opts.bias);
-      if (!b.unit.sameDim(w.unit)) throw new Error(`${this.name}: bias is in ${b.unit.name}, the weight in ${w.unit.name}`);
-      this.bias = new ParamState(b.size === 1 ? new Quantity(Tensor.full([nOut], b.to(w.unit).item()), w.unit) : b.to(w.unit), { name: 'bias' });
-    }
-  }
-
-  override update(x: Quantity | Tensor): Quantity {
-    const q = checkInput(this.name, x, this.nIn);
-    const w = this.weight.value;
-    const y = new Quantity(ops.matmul(q.mantissa, w.mantissa), q.unit.mul(w.unit));
-    return this.bias ? y.add(this.bias.value) : y;
-  }
-
-  override call(x: Quantity | Tensor): Quantity {
-    return super.call(x) as Quantity;
-  }
 }
 
 export interface AllToAllOptions {

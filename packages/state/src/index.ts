@@ -10,3 +10,5 @@ export * as nn from './nn.ts';
 export * as transform from './transform/index.ts';
 export type { GradStates, GradOptions } from './transform/grad.ts';
 export type { Lowering } from './transform/engine.ts';
+export { Random } from './random.ts';
+export { Linear, KaimingNormal, type LinearOptions, type Initializer as LinearInitializer } from './linear.ts';
