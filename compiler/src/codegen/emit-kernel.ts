@@ -34,11 +34,6 @@ export interface EmitContext {
   workgroupSize: number;
   /** One binding table for every kernel (the persistent-workgroup shader). */
   bindings?: Bindings;
-  /**
-   * Products accumulate in one sum, in order (a CPU adapter: lavapipe vectorizes the plain loop
-   * across invocations and runs the four-sum form ~35% slower); else in four interleaved sums.
-   */
-  sequentialProducts?: boolean;
 }
 
 /** Where a buffer lives inside an arena (one binding holding several buffers as 32-bit words). */
@@ -585,21 +580,10 @@ function emitMatmul(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     inner = sizeOf(x.shape) / rows; cols = lastOf(w.shape);
     [a, b] = [`q * ${rows}u + r`, `q * ${cols}u + j`];
   }
-  // four partial sums over q = k mod 4 (four loads in flight per thread), combined as the
-  // reference does: (s0 + s1) + (s2 + s3)
-  const term = (q: string) => `${xAt(a.replaceAll('q', q))} * ${wAt(b.replaceAll('q', q))}`;
-  const main = inner - (inner % 4);
-  const lines = ctx.sequentialProducts ? [
+  const lines = [
     `let r = i / ${cols}u;`, `let j = i % ${cols}u;`, 'var acc = 0.0;',
-    `for (var q = 0u; q < ${inner}u; q++) {`, `  acc = acc + ${term('q')};`, '}',
+    `for (var q = 0u; q < ${inner}u; q++) {`, `  acc = acc + ${xAt(a)} * ${wAt(b)};`, '}',
     bind.store(out, 'i', 'acc', 'f32'),
-  ] : [
-    `let r = i / ${cols}u;`, `let j = i % ${cols}u;`, 'var s0 = 0.0;', 'var s1 = 0.0;', 'var s2 = 0.0;', 'var s3 = 0.0;',
-    `for (var q = 0u; q < ${main}u; q += 4u) {`,
-    `  s0 = s0 + ${term('q')};`, `  s1 = s1 + ${term('(q + 1u)')};`, `  s2 = s2 + ${term('(q + 2u)')};`, `  s3 = s3 + ${term('(q + 3u)')};`,
-    '}',
-    ...Array.from({ length: inner % 4 }, (_v, k) => `s${k} = s${k} + ${term(`${main + k}u`)};`),
-    bind.store(out, 'i', '(s0 + s1) + (s2 + s3)', 'f32'),
   ];
   return { body: { name: `k${index}_${n.op}_p${spec.phase}`, invocations: sizeOf(n.shape), lines, helpers: new Set() }, bind };
 }

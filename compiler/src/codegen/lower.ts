@@ -56,12 +56,11 @@ export const PERSISTENT_MAX_ELEMENTS = 16384;
 export const PERSISTENT_CPU_MAX_WORK = 300_000;
 /**
  * On a GPU, one workgroup is one SM: past this much work per step a chain of dispatches over the
- * whole GPU wins despite its per-dispatch cost. Measured on an H200: COBA at 4000 neurons (work
- * 28k) 32 vs 42 us/step persistent vs chained; the training example's steps at batch 32 (forward
- * 211k, reverse 555k), with four-sum products, 208 vs 163 ms per grad call at T = 1000, and at
- * batch 128 the reverse alone (2.2M) 708 vs 386 ms with one-sum products.
+ * whole GPU wins despite ~10 us per dispatch. Measured on an H200 (training example, T = 1000,
+ * forward + reverse): batch 32 (work 211k + 555k) 214 ms persistent vs 246 chained; batch 128
+ * (845k + 2.2M) 708 vs 386.
  */
-export const PERSISTENT_GPU_MAX_WORK = 100_000;
+export const PERSISTENT_GPU_MAX_WORK = 1_000_000;
 /** WebGPU guarantees 256 invocations per workgroup; more hide memory latency better on GPUs. */
 const PERSISTENT_WORKGROUP = 256;
 
@@ -93,7 +92,6 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     bufferOfOutput: (o) => use(buffers.ofOutput(o)),
     workgroupSize: bindings ? persistentSize : (opts.workgroupSize ?? 64),
     ...(bindings ? { bindings } : {}),
-    ...(opts.cpuAdapter ? { sequentialProducts: true } : {}),
   });
   let lowering: Lowering;
   let kernels: PlanKernel[];

@@ -5,8 +5,8 @@
  *   matmul_xt x^T @ y, x [R..., n], y [R..., m] -> [n, m]  (the cotangent of w: a sum of outer
  *             products over every leading row, batch and, in a reverse loop, step by step)
  * Global: each output reads a row or column of each operand. The kernels (emit-kernel.ts) give
- * one invocation per output element and accumulate in the order the reference here does (four
- * interleaved partial sums), so the f32 sums agree to rounding of the products. The three are closed under the
+ * one invocation per output element and accumulate in the order the references here do, so the
+ * f32 sums agree to rounding of the products (no reassociation). The three are closed under the
  * adjoint: no broadcast temporaries.
  */
 import { allocArray } from '../ir/dtype.ts';
@@ -22,21 +22,15 @@ const f32s = (a: Aval, b: Aval, op: string): void => {
 };
 const last = (a: Aval): number => a.shape[a.shape.length - 1] as number;
 
-/**
- * out[r, j] = sum_q a[r, q] b[q, j] (strides given) in float32, in the kernels' order: four
- * partial sums, the k-th over q = k mod 4 in increasing q, combined as (s0 + s1) + (s2 + s3).
- * (Four independent sums give a GPU thread four loads in flight instead of one.)
- */
+/** out[r, j] = sum_q a[r, q] b[q, j] (strides given), accumulated in q order in float32. */
 function product(a: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number, inner: number,
   aAt: (r: number, q: number) => number, bAt: (q: number, j: number) => number, out: Aval): HostArray {
   const data = allocArray('f32', sizeOf(out.shape));
-  const f = Math.fround;
-  const acc = [0, 0, 0, 0];
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) {
-      acc.fill(0);
-      for (let q = 0; q < inner; q++) acc[q & 3] = f((acc[q & 3] as number) + f((a[aAt(r, q)] as number) * (b[bAt(q, j)] as number)));
-      data[r * cols + j] = f(f((acc[0] as number) + (acc[1] as number)) + f((acc[2] as number) + (acc[3] as number)));
+      let acc = 0;
+      for (let q = 0; q < inner; q++) acc = Math.fround(acc + Math.fround((a[aAt(r, q)] as number) * (b[bAt(q, j)] as number)));
+      data[r * cols + j] = acc;
     }
   }
   return { dtype: 'f32', shape: out.shape, data };
