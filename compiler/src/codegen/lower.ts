@@ -56,9 +56,10 @@ export const PERSISTENT_MAX_ELEMENTS = 16384;
 export const PERSISTENT_CPU_MAX_WORK = 300_000;
 /**
  * On a GPU, one workgroup is one SM: past this much work per step a chain of dispatches over the
- * whole GPU wins despite ~10 us per dispatch. Measured on an H200 (training example, T = 1000,
- * forward + reverse): batch 32 (work 211k + 555k) 214 ms persistent vs 246 chained; batch 128
- * (845k + 2.2M) 708 vs 386.
+ * whole GPU wins despite its per-dispatch cost. Measured on an H200, interleaved on one machine
+ * (training example, T = 1000, forward + reverse grad call): batch 32 (work 211k + 555k) 241-245
+ * ms persistent vs 245-270 chained, checkpointed 564-591 vs 969-1133; batch 128 (845k + 2.2M)
+ * 715-719 vs 476-540 (bench/results/train-gpu-h200.md).
  */
 export const PERSISTENT_GPU_MAX_WORK = 1_000_000;
 /** WebGPU guarantees 256 invocations per workgroup; more hide memory latency better on GPUs. */
