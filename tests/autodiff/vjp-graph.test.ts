@@ -74,7 +74,7 @@ describe('symbolic zeros', () => {
 });
 
 describe('errors', () => {
-  it('grad through event_count names the op', () => {
+  it('grad through event_count gathers; through its adjoint (a second derivative) names the op', () => {
     const tr = new Trace('f');
     const g = tr.run(() => {
       const v = tr.input({ kind: 'arg', index: 0 }, { dtype: 'f32', shape: [4] });
@@ -83,8 +83,15 @@ describe('errors', () => {
       const counts = ops.eventCount(spikes, idx, 3);
       return tr.toGraph([ops.reduce('sum', ops.mul(ops.cast(counts, 'f32'), 0.5))]);
     });
-    expect(() => gradGraph(g, [{ kind: 'arg', index: 0 }])).toThrow(GradError);
-    expect(() => gradGraph(g, [{ kind: 'arg', index: 0 }])).toThrow(/op event_count .* not differentiable/);
+    expect(gradGraph(g, [{ kind: 'arg', index: 0 }]).graph.nodes.some((n) => n.op === 'event_gather')).toBe(true);
+    const tr2 = new Trace('f2');
+    const g2 = tr2.run(() => {
+      const v = tr2.input({ kind: 'arg', index: 0 }, { dtype: 'f32', shape: [3] });
+      const idx = tr2.input({ kind: 'arg', index: 1 }, { dtype: 'i32', shape: [4, 2] });
+      return tr2.toGraph([ops.reduce('sum', ops.eventGather(v, idx))]);
+    });
+    expect(() => gradGraph(g2, [{ kind: 'arg', index: 0 }])).toThrow(GradError);
+    expect(() => gradGraph(g2, [{ kind: 'arg', index: 0 }])).toThrow(/op event_gather .* not differentiable/);
   });
 
   it('integer inputs, non-scalar grad, unknown inputs', () => {

@@ -97,7 +97,8 @@ export class GradTape {
     if (!inputs.some((t) => this.#watched.has(t))) return;
     for (const t of inputs) this.#used.add(t);
     this.#entries.push({ kind: 'op', op, arg, inputs: [...inputs], out });
-    if (out.dtype === 'f32') this.#watched.add(out);
+    // event_count's integer counts carry a cotangent (sums of 0/1 spikes; see its adjoint)
+    if (out.dtype === 'f32' || op === 'event_count') this.#watched.add(out);
   }
 
   recordCall(entry: CallEntry, differentiableOutputs: readonly boolean[]): void {
@@ -144,7 +145,8 @@ export class GradTape {
       if (e.kind === 'op') {
         const c = cts.get(e.out);
         if (!c) continue;
-        const needs = e.inputs.map((t) => this.#watched.has(t) && t.dtype === 'f32');
+        // watched values are f32, or event_count's counts
+        const needs = e.inputs.map((t) => this.#watched.has(t));
         if (!needs.some(Boolean)) continue;
         const slot = prim(e.op).vjp;
         if (isNonDifferentiable(slot)) throw new GradError(`grad: op ${e.op} lies between the differentiated values and the result, and ${e.op} is not differentiable: ${slot.why}`);

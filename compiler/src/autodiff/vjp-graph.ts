@@ -71,7 +71,8 @@ export function vjpGraph(g: Graph, wrt: readonly (InputSource | number)[], cotan
   for (const id of wrtIds) depends[id] = active[id] = 1;
   for (const n of g.nodes) {
     if (n.src.some((s) => depends[s])) depends[n.id] = 1;
-    if (n.dtype === 'f32' && n.src.some((s) => active[s])) active[n.id] = 1;
+    // event_count's integer counts carry a cotangent (its adjoint treats 0/1 spikes as values)
+    if ((n.dtype === 'f32' || n.op === 'event_count') && n.src.some((s) => active[s])) active[n.id] = 1;
   }
   const useful = new Uint8Array(g.nodes.length);
   g.outputs.forEach((o, i) => { if (cotangents[i] !== null) useful[o.node] = 1; });

@@ -474,6 +474,16 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(`let r = i / ${words}u;`, `let w = i % ${words}u;`, 'var bits = 0u;');
     body.push(`for (var k = 0u; k < 32u; k++) {`, `  let j = w * 32u + k;`, `  if (j < ${len}u) { if (${set}) { bits = bits | (1u << k); } }`, '}');
     body.push(bind.store(out, 'i', 'bits', 'u32'));
+  } else if (n.op === 'event_gather') {
+    // one invocation per (batch, pre neuron): the cotangents of its k targets, summed in order
+    const ind = g.node(n.src[1] as number);
+    const idxAt = operandReader(g, ind.id, bind, ctx);
+    const nPost = s.shape[s.shape.length - 1] as number;
+    const [nPre, k] = ind.shape as [number, number];
+    body.push(`let b = i / ${nPre}u;`, `let p = i % ${nPre}u;`, 'var acc = 0.0;');
+    body.push(`for (var j = 0u; j < ${k}u; j++) {`, `  let q = ${idxAt(`p * ${k}u + j`)};`,
+      `  if (q >= 0 && q < ${nPost}) { acc = acc + ${load(`b * ${nPost}u + u32(q)`)}; }`, '}');
+    body.push(bind.store(out, 'i', 'acc', 'f32'));
   } else {
     throw new Error(`emitKernel: no global kernel for op ${n.op}`);
   }

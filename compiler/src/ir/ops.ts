@@ -52,6 +52,9 @@ export interface OpArgs {
   // src = [spikes [..., nPre] bool|f32, indices i32 [nPre, k]] -> i32 [..., nPost]:
   // out[b, q] = #{(p, j) : spikes[b, p] != 0 and indices[p, j] == q} (fixed out-degree scatter)
   event_count: { nPost: number };
+  // src = [x [..., nPost] f32, indices i32 [nPre, k]] -> f32 [..., nPre]:
+  // out[b, p] = sum_j x[b, indices[p, j]] (event_count's adjoint: cotangents gathered along the connectivity)
+  event_gather: null;
   pack_bits: null;
   matmul: null;                          // src = [x [..., n], w [n, m]]: [..., m], y = x @ w
   matmul_wt: null;                       // src = [x [..., m], w [n, m]]: [..., n], y = x @ w^T
@@ -67,6 +70,6 @@ export const ELEMENTWISE = new Set<Op>([
 /** Source ops whose value changes from step to step (never folded, never carried across steps). */
 export const TIME_VARYING = new Set<Op>(['rand_uniform']);
 /** Ops whose output element reads other elements of its inputs: phase boundaries. */
-export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape', 'event_count', 'pack_bits', 'matmul', 'matmul_wt', 'matmul_xt']);
+export const GLOBAL = new Set<Op>([...REDUCE_OPS, 'reshape', 'event_count', 'event_gather', 'pack_bits', 'matmul', 'matmul_wt', 'matmul_xt']);
 /** Ops that CSE must never merge (none yet: every op is pure). */
 export const IMPURE = new Set<Op>([]);

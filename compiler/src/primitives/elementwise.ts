@@ -339,8 +339,10 @@ export const where: Primitive<'where'> = {
 
 export const cast: Primitive<'cast'> = {
   op: 'cast', kind: 'elementwise',
-  // f32 -> f32 is the identity; to or from an integer or bool the derivative is a symbolic zero
-  vjp: ({ inputs: [x], arg, ct }) => [(x as Tensor).dtype === 'f32' && arg.to === 'f32' ? ct : null],
+  // f32 -> f32 is the identity; to an integer or bool, or from bool, the derivative is a symbolic
+  // zero. From an integer to f32 the cotangent passes when asked: the engines ask only for an
+  // integer that carries one (event_count's counts)
+  vjp: ({ inputs: [x], arg, ct, needs }) => [needs[0] && arg.to === 'f32' && (x as Tensor).dtype !== 'bool' ? ct : null],
   infer([x], arg) {
     return { dtype: arg.to, shape: (x as Aval).shape };
   },

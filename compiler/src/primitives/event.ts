@@ -44,10 +44,17 @@
 import type { Aval } from '../ir/node.ts';
 import { sizeOf } from '../ir/shape.ts';
 import { nonDifferentiable, type HostArray, type Primitive } from './types.ts';
+import * as ops from '../trace/ops.ts';
+import type { Tensor } from '../trace/tensor.ts';
 
 export const eventCount: Primitive<'event_count'> = {
   op: 'event_count', kind: 'global',
-  vjp: nonDifferentiable('its adjoint (surrogate cotangents of the spikes gathered along the connectivity) is not defined yet'),
+  // The counts are integers, but for spikes of exactly 0 or 1 (what surrogate spike functions give)
+  // count[b, q] = sum over edges p -> q of spikes[b, p]: the adjoint treats them as that sum (as
+  // brainevent's event-driven products do), so each pre neuron receives the cotangents of its
+  // targets: ct_spikes[b, p] = sum_j ct[b, indices[p, j]], one gather. The autodiff engines let a
+  // cotangent reach event_count's integer output through the cast that makes it f32.
+  vjp: ({ inputs: [spikes, indices], ct, needs }) => [needs[0] ? ops.eventGather(ct, indices as Tensor) : null, null],
   infer(srcs, arg) {
     if (srcs.length !== 2) throw new Error(`event_count takes [spikes, indices], got ${srcs.length} operand(s)`);
     const [spikes, indices] = srcs as [Aval, Aval];
@@ -108,3 +115,44 @@ export function checkEventIndices(indices: HostArray, nPost: number): void {
     }
   }
 }
+
+/**
+ * event_gather: out[b, p] = sum_j x[b, indices[p, j]] (targets outside [0, nPost) skipped), summed
+ * in j order: event_count's adjoint. One invocation per (batch, pre neuron), k loads each: no
+ * atomics, deterministic. Its own adjoint would be a float scatter-add (no f32 atomics in WGSL):
+ * second derivatives through event_count are not defined.
+ */
+export const eventGather: Primitive<'event_gather'> = {
+  op: 'event_gather', kind: 'global',
+  vjp: nonDifferentiable('its adjoint is a float scatter-add, which WGSL cannot do deterministically (no second derivatives through event_count)'),
+  infer(srcs) {
+    const [x, indices] = srcs as [Aval, Aval];
+    if (x.dtype !== 'f32') throw new Error(`event_gather: x must be f32, got ${x.dtype}`);
+    if (x.shape.length < 1) throw new Error('event_gather: x must have shape [..., nPost], got a scalar');
+    if (indices.dtype !== 'i32' || indices.shape.length !== 2) {
+      throw new Error(`event_gather: indices must be i32 [nPre, k], got ${indices.dtype} [${indices.shape.join(', ')}]`);
+    }
+    return { dtype: 'f32', shape: [...x.shape.slice(0, -1), indices.shape[0] as number] };
+  },
+  evalCpu(srcs, _arg, out) {
+    const [x, indices] = srcs as [HostArray, HostArray];
+    const nPost = x.shape[x.shape.length - 1] as number;
+    const [nPre, k] = indices.shape as [number, number];
+    const batch = nPost === 0 ? 0 : sizeOf(x.shape) / nPost;
+    const data = new Float32Array(sizeOf(out.shape));
+    for (let b = 0; b < batch; b++) {
+      for (let p = 0; p < nPre; p++) {
+        let acc = 0;
+        for (let j = 0; j < k; j++) {
+          const q = indices.data[p * k + j] as number;
+          if (q >= 0 && q < nPost) acc = Math.fround(acc + (x.data[b * nPost + q] as number));
+        }
+        data[b * nPre + p] = acc;
+      }
+    }
+    return { dtype: 'f32', shape: out.shape, data };
+  },
+  emitWgsl() {
+    throw new Error('event_gather is a global op: its kernel comes from emitKernel, not an elementwise expression');
+  },
+};

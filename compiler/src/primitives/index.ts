@@ -4,7 +4,7 @@
  */
 import type { Op } from '../ir/ops.ts';
 import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './elementwise.ts';
-import { eventCount } from './event.ts';
+import { eventCount, eventGather } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
 import { matmul, matmulWt, matmulXt } from './matmul.ts';
@@ -30,6 +30,7 @@ export const PRIMITIVES: PrimitiveTable = {
   ...reducePrims,
   reshape,
   event_count: eventCount,
+  event_gather: eventGather,
   pack_bits: packBits,
   matmul,
   matmul_wt: matmulWt,

@@ -111,6 +111,11 @@ export function eventCount(spikes: Tensor, indices: Tensor, nPost: number): Tens
   return bind('event_count', [spikes, indices], { nPost });
 }
 
+/** out[..., p] = sum_j x[..., indices[p, j]]: cotangents of event_count's targets gathered back to its sources. */
+export function eventGather(x: Tensor, indices: Tensor): Tensor {
+  return bind('event_gather', [cast(x, 'f32'), indices], null);
+}
+
 /** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */
 export function packBits(x: Tensor): Tensor {
   return bind('pack_bits', [x], null);
