@@ -11,6 +11,7 @@
  * An empty kernel gives the fixed cost of one dispatch on this adapter for reference.
  * Both paths' counts are compared before timing.
  */
+import { mulberry32 as rng } from '../../tests/helpers/random.ts';
 import { lower, ops, Tensor, Trace } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type PlanKernel } from '@spiketrace/runtime';
 
@@ -23,16 +24,6 @@ const K = arg('k', 80);
 const STEPS = arg('steps', 200);
 const RUNS = arg('runs', 7);
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ctx = await acquireDevice();
 const { device } = ctx;

@@ -19,16 +19,9 @@ import { evalF64 } from './f64.ts';
 export const RTOL = 1e-4;
 export const ATOL = 1e-6;
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator (tests/helpers/random.ts). */
+export { mulberry32 as rng } from '../helpers/random.ts';
+import { mulberry32 as rng } from '../helpers/random.ts';
 
 export interface InputSpec { shape: Shape; gen: (r: () => number) => number }
 

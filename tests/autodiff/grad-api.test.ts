@@ -92,3 +92,38 @@ describe('grad refuses bad input with a clear error', () => {
     await expect(transform.grad(() => sumsq(p.value as Tensor), { gradStates: [p, 5 as unknown as State] })()).rejects.toThrow(/gradStates must hold States/);
   });
 });
+
+describe('stop_gradient, the readout and the checkpointed loops: values and bad input', () => {
+  it('stop_gradient cuts only its own path: d/dx sum(sg(x) * x) = x', async () => {
+    const g = await transform.grad((x: Tensor) => ops.reduce('sum', ops.mul(ops.stopGradient(x), x)))(t([1.5, -2, 3])) as Tensor;
+    expect([...g.data]).toEqual([1.5, -2, 3]);
+  });
+
+  it('LeakyRateReadout integrates x @ W with the decay fixed at construction; clear errors', async () => {
+    const { brainpy } = await import('spiketrace');
+    const { environ, nn } = await import('@spiketrace/state');
+    const W = Tensor.fromArray([1, -1, 0.5, 2], [2, 2]);
+    const ro = environ.context({ dt: u.ms(1) }, () => new brainpy.LeakyRateReadout(2, 2, { tau: u.ms(10), wInit: W, name: 'ro' }));
+    nn.initAllStates(ro);
+    const decay = Math.exp(-0.1);
+    const xs = [[1, 0], [0, 2]];
+    let r = [0, 0];
+    for (const x of xs) {
+      const out = ro.call(t(x));
+      r = [decay * (r[0] as number) + (x[0] as number) * 1 + (x[1] as number) * 0.5, decay * (r[1] as number) - (x[0] as number) + (x[1] as number) * 2];
+      out.mantissa.data.forEach((v, i) => expect(v).toBeCloseTo(r[i] as number, 5));
+    }
+    expect(() => new brainpy.LeakyRateReadout(2, 2)).toThrow(/dt/);
+    expect(() => ro.call(t([1, 2, 3]))).toThrow(/ro: the input's last axis has 3 elements, the readout takes 2/);
+    expect(() => ro.call(u.mV([1, 2]))).toThrow(/ro: the input must be dimensionless/);
+    expect(() => environ.context({ dt: u.ms(1) }, () => new brainpy.LeakyRateReadout(2, 0, { name: 'bad' }))).toThrow(/bad: nOut must be a positive integer, got 0/);
+  });
+
+  it('checkpointed loops refuse a base below 2, and plain loops a base', async () => {
+    const xs = t([1, 2, 3]);
+    await expect(transform.checkpointedForLoop((x: Tensor) => x, xs, { base: 1 })).rejects.toThrow(/checkpointedForLoop: base must be an integer >= 2, got 1/);
+    await expect(transform.checkpointedScan((c: Tensor, x: Tensor) => [c, x] as const, t([0]), xs, { base: 2.5 })).rejects.toThrow(/checkpointedScan: base must be an integer >= 2, got 2.5/);
+    await expect(transform.forLoop((x: Tensor) => x, xs, { base: 4 } as never)).rejects.toThrow(/forLoop: 'base' is an option of the checkpointed loops/);
+    expect([...(await transform.checkpointedForLoop((x: Tensor) => ops.mul(x, 2), xs, { base: 2 }) as Tensor).data]).toEqual([2, 4, 6]);
+  });
+});

@@ -78,7 +78,7 @@ export function vjpGraph(g: Graph, wrt: readonly (InputSource | number)[], cotan
   g.outputs.forEach((o, i) => { if (cotangents[i] !== null) useful[o.node] = 1; });
   for (let i = g.nodes.length - 1; i >= 0; i--) if (useful[i]) for (const s of g.node(i).src) useful[s] = 1;
   // a missing rule is an error wherever the op sits between the inputs and the outputs, even
-  // when its own output is an integer (event_count): a silent zero would hide it
+  // when its own output carries no cotangent: a silent zero would hide it
   for (const n of g.nodes) {
     const slot = prim(n.op).vjp;
     if (depends[n.id] && useful[n.id] && isNonDifferentiable(slot)) {

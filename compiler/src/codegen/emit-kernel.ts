@@ -193,6 +193,30 @@ function frame(body: KernelBody, bind: Bindings, wg: number): PlanKernel {
   return { name: body.name, wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: body.invocations, bindings: bind.list };
 }
 
+/** What a scheduled item reads and writes ("buffer:side"; '*' for everything). */
+export interface Access {
+  readonly reads: ReadonlySet<string>;
+  readonly writes: ReadonlySet<string>;
+}
+
+/**
+ * Dependency waves, in order: each item goes to the wave after the last one holding an item it
+ * depends on (it reads what that wrote, or writes what that read or wrote), so independent items
+ * share a wave. The persistent workgroup puts a barrier between waves, the dispatch chain makes
+ * each wave one dispatch.
+ */
+export function dependencyWaves<T extends Access>(items: readonly T[]): T[][] {
+  const any = (x: ReadonlySet<string>, y: ReadonlySet<string>) => x.has('*') || y.has('*') || [...y].some((k) => x.has(k));
+  const conflicts = (a: T, b: T): boolean => any(a.writes, b.reads) || any(a.writes, b.writes) || any(a.reads, b.writes);
+  const waves: T[][] = [];
+  for (const it of items) {
+    let last = -1;
+    waves.forEach((w, k) => { if (w.some((x) => conflicts(x, it))) last = k; });
+    (waves[last + 1] ??= []).push(it);
+  }
+  return waves;
+}
+
 /**
  * Several independent kernels of one dispatch-chain step as one dispatch: invocation `i` runs the
  * kernel whose range holds it (kernels in order, each over its own invocation count), so a wave
@@ -248,19 +272,8 @@ export function framePersistent(
   for (const c of copies) {
     items.push({ text: `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`, reads: new Set([c.nextKey]), writes: new Set([c.curKey]) });
   }
-  // Waves: each item goes to the wave after the last one holding an item it depends on (it reads
-  // what that wrote, or writes what that read or wrote); a barrier separates waves. Independent
-  // items share a wave, so the barrier count is the dependency depth, not the kernel count.
-  const conflicts = (a: Item, b: Item): boolean => {
-    const any = (x: Set<string>, y: Set<string>) => x.has('*') || y.has('*') || [...y].some((k) => x.has(k));
-    return any(a.writes, b.reads) || any(a.writes, b.writes) || any(a.reads, b.writes);
-  };
-  const waves: Item[][] = [];
-  for (const it of items) {
-    let last = -1;
-    waves.forEach((w, k) => { if (w.some((x) => conflicts(x, it))) last = k; });
-    (waves[last + 1] ??= []).push(it);
-  }
+  // a barrier separates waves: the barrier count is the dependency depth, not the kernel count
+  const waves = dependencyWaves(items);
   const barrier = 'storageBarrier(); workgroupBarrier();';
   const steps = waves.flatMap((w) => [...w.map((x) => x.text), barrier]);
   const lines = [

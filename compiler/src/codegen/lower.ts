@@ -18,7 +18,7 @@ import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
-import { Bindings, emitBodies, emitKernel, framePersistent, frameWave, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody } from './emit-kernel.ts';
+import { Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody } from './emit-kernel.ts';
 
 export type LoweringChoice = Lowering | 'auto';
 
@@ -224,16 +224,7 @@ function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<nu
     const { body } = emitBodies(g, spec, i, { ...base, bindings: fresh() })[0] as { body: KernelBody };
     return { spec: i, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']) };
   });
-  const conflicts = (a: Item, b: Item): boolean => {
-    const any = (x: Set<string>, y: Set<string>) => x.has('*') || y.has('*') || [...y].some((k) => x.has(k));
-    return any(a.writes, b.reads) || any(a.writes, b.writes) || any(a.reads, b.writes);
-  };
-  const waves: Item[][] = [];
-  for (const it of items) {
-    let last = -1;
-    waves.forEach((w, k) => { if (w.some((x) => conflicts(x, it))) last = k; });
-    (waves[last + 1] ??= []).push(it);
-  }
+  const waves = dependencyWaves(items);
   if (waves.length === items.length) return undefined;
   const out: PlanKernel[] = [];
   for (const w of waves) {

@@ -36,6 +36,14 @@ function product(a: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols:
   return { dtype: 'f32', shape: out.shape, data };
 }
 
+/** The shape of x [..., c] times w [n, m] contracted over w's axis `axis` (0: x @ w, 1: x @ w^T). */
+function matrixProduct(op: string, a: Aval, b: Aval, axis: 0 | 1): Aval {
+  f32s(a, b, op);
+  if (b.shape.length !== 2) throw new Error(`${op}: w must be a matrix [n, m], got [${b.shape.join(', ')}]`);
+  if (last(a) !== b.shape[axis]) throw new Error(`${op}: x has ${last(a)} columns, w has ${b.shape[axis]} ${axis === 0 ? 'rows' : 'columns'}`);
+  return { dtype: 'f32', shape: [...a.shape.slice(0, -1), b.shape[1 - axis] as number] };
+}
+
 const globalOnly = (op: string) => (): never => {
   throw new Error(`${op} is a global op: emit-kernel.ts emits its kernel`);
 };
@@ -47,13 +55,7 @@ export const matmul: Primitive<'matmul'> = {
     needs[0] ? ops.matmulWt(ct, w as Tensor) : null,
     needs[1] ? ops.matmulXt(x as Tensor, ct) : null,
   ],
-  infer([x, w]) {
-    const a = x as Aval, b = w as Aval;
-    f32s(a, b, 'matmul');
-    if (b.shape.length !== 2) throw new Error(`matmul: w must be a matrix [n, m], got [${b.shape.join(', ')}]`);
-    if (last(a) !== b.shape[0]) throw new Error(`matmul: x has ${last(a)} columns, w has ${b.shape[0]} rows`);
-    return { dtype: 'f32', shape: [...a.shape.slice(0, -1), b.shape[1] as number] };
-  },
+  infer: ([x, w]) => matrixProduct('matmul', x as Aval, w as Aval, 0),
   evalCpu([x, w], _arg, out) {
     const a = x as HostArray, b = w as HostArray;
     const n = last(a), m = b.shape[1] as number;
@@ -69,13 +71,7 @@ export const matmulWt: Primitive<'matmul_wt'> = {
     needs[0] ? ops.matmul(ct, w as Tensor) : null,
     needs[1] ? ops.matmulXt(ct, x as Tensor) : null,
   ],
-  infer([x, w]) {
-    const a = x as Aval, b = w as Aval;
-    f32s(a, b, 'matmul_wt');
-    if (b.shape.length !== 2) throw new Error(`matmul_wt: w must be a matrix [n, m], got [${b.shape.join(', ')}]`);
-    if (last(a) !== b.shape[1]) throw new Error(`matmul_wt: x has ${last(a)} columns, w has ${b.shape[1]} columns`);
-    return { dtype: 'f32', shape: [...a.shape.slice(0, -1), b.shape[0] as number] };
-  },
+  infer: ([x, w]) => matrixProduct('matmul_wt', x as Aval, w as Aval, 1),
   evalCpu([x, w], _arg, out) {
     const a = x as HostArray, b = w as HostArray;
     const m = last(a), n = b.shape[0] as number;

@@ -8,7 +8,7 @@ export { SynOut, COBA, CUBA, type COBAOptions, type CUBAOptions } from './synout
 export { EventFixedProb, type EventFixedProbOptions } from './comm.ts';
 export { AlignPostProj, type AlignPostProjOptions, type AlignPostSynapse, type Comm } from './projections.ts';
 export { ParamDescriber } from './describe.ts';
-export { eventCount, nativeEventCount } from './events.ts';
+export { eventCount } from './events.ts';
 export { Random } from './random.ts';
 export {
   Surrogate, Sigmoid, SoftSign, Arctan, ERF, PiecewiseQuadratic, PiecewiseExp, PiecewiseLeakyRelu, LeakyRelu, LogTailedRelu, ReluGrad,

@@ -35,6 +35,26 @@ function envTime(owner: string): Quantity {
 /** A fresh last_spike_time (-1e7 ms everywhere, as brainpy.state). */
 const neverSpiked = (shape: readonly number[]) => math.full(shape, ms(-1e7));
 
+interface RefractoryNeuron {
+  readonly name: string;
+  readonly tau_ref: Quantity;
+  readonly V_th: Quantity;
+  readonly last_spike_time: ShortTermState<Quantity>;
+}
+
+/**
+ * The refractory window of one step (steps 3 and 4 above, shared by the three classes): `held`
+ * is where the states keep their reset values; `record(V)` stores the new last_spike_time.
+ */
+function refractoryStep(n: RefractoryNeuron): { held: Tensor; record(V: Quantity): void } {
+  const t = envTime(n.name);
+  const last = n.last_spike_time.value;
+  return {
+    held: t.sub(last).lt(n.tau_ref),
+    record: (V) => { n.last_spike_time.value = math.where(V.ge(n.V_th), t.to(last.unit), last); },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface ExpIFRefOptions extends ExpIFOptions {
@@ -59,14 +79,12 @@ export class ExpIFRef extends ExpIF {
 
   override update(x: Quantity = mA(0)): Tensor {
     this.checkCurrent(x);
-    const t = envTime(this.name);
-    const last = this.last_spike_time.value;
+    const ref = refractoryStep(this);
     const lastV = this.V.value;
     const vr = this.resetV(lastV, this.getSpike(lastV));
     const Vc = this.sumDeltaInputs(this.stepV(vr, x));
-    const refractory = t.sub(last).lt(this.tau_ref);
-    const V = math.where(refractory, vr, Vc);
-    this.last_spike_time.value = math.where(V.ge(this.V_th), t.to(last.unit), last);
+    const V = math.where(ref.held, vr, Vc);
+    ref.record(V);
     this.V.value = V;
     return this.getSpike(V);
   }
@@ -96,8 +114,7 @@ export class AdExIFRef extends AdExIF {
 
   override update(x: Quantity = mA(0)): Tensor {
     this.checkCurrent(x);
-    const t = envTime(this.name);
-    const last = this.last_spike_time.value;
+    const ref = refractoryStep(this);
     const lastV = this.V.value;
     const spk = this.getSpike(lastV);
     const vr = this.resetV(lastV, spk);
@@ -105,10 +122,9 @@ export class AdExIFRef extends AdExIF {
     const Vc = this.sumDeltaInputs(this.stepV(vr, x, wr));
     // the w step uses the candidate V
     const wc = expEulerStep(wr, this.a.mul(Vc.sub(this.V_rest)).sub(wr).div(this.tau_w), this.tau_w.pow(-1).neg());
-    const refractory = t.sub(last).lt(this.tau_ref);
-    const V = math.where(refractory, vr, Vc);
-    const w = math.where(refractory, wr, wc);
-    this.last_spike_time.value = math.where(V.ge(this.V_th), t.to(last.unit), last);
+    const V = math.where(ref.held, vr, Vc);
+    const w = math.where(ref.held, wr, wc);
+    ref.record(V);
     this.V.value = V;
     this.w.value = w.to(this.w.value.unit);
     return this.getSpike(V);
@@ -142,8 +158,7 @@ export class IzhikevichRef extends Izhikevich {
     if (!x.unit.sameDim(this.p3.unit)) {
       throw new UnitMismatchError(`${this.name}.update: the input must be a rate of change of V (like mV/ms), got a quantity in ${x.unit.name}`, [x.unit.name, 'mV/ms']);
     }
-    const t = envTime(this.name);
-    const last = this.last_spike_time.value;
+    const ref = refractoryStep(this);
     const lastV = this.V.value;
     const spk = this.getSpike(lastV);
     // V -> c where it spiked, u += d spk (whatever spkReset says, as brainpy.state)
@@ -157,10 +172,9 @@ export class IzhikevichRef extends Izhikevich {
     const Vc = this.sumDeltaInputs(expEulerStep(vr, drift, J));
     // du/dt = a (b V_c - u), J_u = -a
     const uc = expEulerStep(ur, this.a.mul(this.b.mul(Vc).sub(ur)), this.a.neg());
-    const refractory = t.sub(last).lt(this.tau_ref);
-    const V = math.where(refractory, vr, Vc);
-    const u = math.where(refractory, ur, uc);
-    this.last_spike_time.value = math.where(V.ge(this.V_th), t.to(last.unit), last);
+    const V = math.where(ref.held, vr, Vc);
+    const u = math.where(ref.held, ur, uc);
+    ref.record(V);
     this.V.value = V.to(lastV.unit);
     this.u.value = u.to(this.u.value.unit);
     return this.getSpike(V);

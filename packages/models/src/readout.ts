@@ -25,10 +25,11 @@ export class LeakyRateReadout extends nn.Dynamics {
   readonly tau: Quantity;
 
   constructor(readonly nIn: number, readonly nOut: number, opts: LeakyRateReadoutOptions = {}) {
-    super(nOut, opts.name);
+    // checked before the Dynamics base class sees nOut, so the message names the readout's options
     for (const [what, n] of [['nIn', nIn], ['nOut', nOut]] as const) {
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`${this.name}: ${what} must be a positive integer, got ${n}`);
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`${opts.name ?? 'LeakyRateReadout'}: ${what} must be a positive integer, got ${n}`);
     }
+    super(nOut, opts.name);
     this.tau = opts.tau ?? ms(5);
     if (!isQuantity(this.tau) || !this.tau.unit.sameDim(ms(1).unit)) throw new RangeError(`${this.name}: tau must be a time (like u.ms(5))`);
     const dt = environ.getDt();
