@@ -20,7 +20,7 @@
  * The final state read back from the ping-pong buffers must equal the last step's y bit for bit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { interpretStep, lower, optimize, ops, SpiketraceError, Tensor, bind, type Graph, type HostArray, type TypedArray } from '@spiketrace/compiler';
+import { dependencyWaves, fuseElementwise, interpretStep, lower, optimize, ops, phaseSplit, SpiketraceError, Tensor, bind, type Graph, type HostArray, type TypedArray } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
 import { randomChain, type ChainSpec } from '../helpers/chains.ts';
 import { traceGraph } from '../helpers/graph.ts';
@@ -180,6 +180,84 @@ describe('a step with reductions', () => {
     const cpu = runOnCpu(g, steps, inputs);
     cpu.ys.forEach((y, i) => expectAllClose(gpu.ys[i], y, TRAJECTORY_TOL, `reduce N=${n}: y#${i} over ${steps} steps`));
     expectAllClose(gpu.states.get(0), cpu.states.get(0), TRAJECTORY_TOL, `reduce N=${n}: final state`);
+  });
+});
+
+/**
+ * Steps whose values cross phases (random chains with reductions): the fusion pass recomputes
+ * cheap earlier-phase values in later kernels instead of storing them, and the persistent shader
+ * puts no barrier between kernels that touch a buffer only at their own element. Both must leave
+ * results as the interpreter computes them (same tolerances as the chains above).
+ */
+describe('random steps with reductions: recomputed values and same-thread kernels vs interpreter', () => {
+  const specs: (ChainSpec & { steps: number })[] = [
+    // seeds picked so that each step has three phases and recomputes something
+    { seed: 39, n: 33, ops: 30, states: 2, conditions: 'exact', steps: 30, reductions: true },
+    { seed: 46, n: 257, ops: 40, states: 2, conditions: 'exact', steps: 25, reductions: true },
+    { seed: 47, n: 33, ops: 30, states: 2, conditions: 'leaves', steps: 30, reductions: true },
+    { seed: 48, n: 257, ops: 40, states: 2, conditions: 'exact', steps: 20, reductions: true },
+  ];
+  it('the specs cross phases, and recomputation stores fewer temps than materializing every crossing value', () => {
+    let withRecompute = 0, without = 0;
+    for (const spec of specs) {
+      const g = optimize(randomChain(spec).graph);
+      const phases = phaseSplit(g);
+      expect(phases.count, `seed ${spec.seed}`).toBe(3);
+      const a = fuseElementwise(g, phases).temps.length, b = fuseElementwise(g, phases, { recompute: false }).temps.length;
+      expect(a, `seed ${spec.seed}`).toBeLessThan(b);
+      withRecompute += a;
+      without += b;
+    }
+    report(`temps: ${withRecompute} recomputing, ${without} materializing every crossing value`);
+  });
+  it.each(specs.map((s) => [`seed ${s.seed}, N=${s.n}, ${s.ops} ops, ${s.states} state(s)${s.carry ? ' + carry' : ''}, conditions on ${s.conditions}, T=${s.steps}`, s] as const))('%s', async (_, spec) => {
+    const chain = randomChain(spec);
+    const g = optimize(chain.graph, { verifyEach: true });
+    const steps = spec.steps;
+    const inputs = { xs: chain.xs(steps), states: chain.states, carries: chain.carries, captured: chain.captured };
+    const cpu = spec.conditions === 'exact' ? runOnCpu(g, steps, inputs) : undefined;
+    for (const lowering of ['persistent-workgroup', 'dispatch-chain'] as const) {
+      const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+      const label = `seed ${spec.seed} ${lowering}`;
+      expect(gpu.plan.lowering).toBe(lowering);
+      const local = checkStepLocal(g, steps, gpu, inputs, chain.stateY, chain.carryY, STEP_TOL, label);
+      checkFinalStates(gpu, steps, chain.stateY, chain.carryY, label);
+      if (cpu) {
+        cpu.ys.forEach((y, i) => expectAllClose(gpu.ys[i], y, TRAJECTORY_TOL, `${label}: y#${i} over ${steps} steps`));
+        for (const [slot, v] of cpu.states) expectAllClose(gpu.states.get(slot), v, TRAJECTORY_TOL, `${label}: final state#${slot}`);
+      }
+      report(`${label}: step-local max abs err ${local.toExponential(2)}`);
+    }
+  });
+});
+
+describe('dependency waves', () => {
+  const item = (name: string, reads: string[], writes: string[], nonLocal?: string[]) =>
+    ({ name, reads: new Set(reads), writes: new Set(writes), ...(nonLocal ? { nonLocal: new Set(nonLocal) } : {}) });
+  const names = (w: { name: string }[][]) => w.map((x) => x.map((y) => y.name));
+
+  it('without same-thread ownership every dependency is a wave boundary; independent items share a wave', () => {
+    const w = dependencyWaves([item('a', ['s'], ['x'], []), item('b', ['x'], ['y'], []), item('c', ['s'], ['z'], [])]);
+    expect(names(w)).toEqual([['a', 'c'], ['b']]);
+  });
+  it('same thread: own-element dependencies stay in the wave, after their producer; other elements need a barrier', () => {
+    const w = dependencyWaves([
+      item('spike', ['V'], ['flag'], []),           // own element only
+      item('scatter', ['flag'], ['count'], ['count']), // reads its own flag, adds to others' counts
+      item('update', ['V', 'count'], ['Vn'], []),
+      item('copy', ['Vn'], ['V'], []),
+      item('pack', ['Vn'], ['bits'], ['Vn']),        // reads 32 neighbours
+      item('store', ['bits'], ['ys'], []),
+    ], { sameThread: true });
+    expect(names(w)).toEqual([['spike', 'scatter'], ['update', 'copy'], ['pack', 'store']]);
+  });
+  it('same thread: a consumer listed after its producer is never scheduled before it', () => {
+    const w = dependencyWaves([item('p0', ['s'], ['x'], ['x']), item('p1', ['x'], ['y'], []), item('c', ['y'], ['z'], [])], { sameThread: true });
+    expect(names(w)).toEqual([['p0'], ['p1', 'c']]);
+  });
+  it("an item whose accesses are unknown ('*' or no nonLocal) is ordered against everything", () => {
+    const w = dependencyWaves([item('a', ['s'], ['x'], []), item('b', ['x'], ['y']), item('c', ['*'], ['*'], [])], { sameThread: true });
+    expect(names(w)).toEqual([['a'], ['b'], ['c']]);
   });
 });
 

@@ -24,6 +24,11 @@ export interface ChainSpec {
    * literals, which are bit-identical on GPU and CPU for the whole run.
    */
   conditions: 'leaves' | 'exact';
+  /**
+   * Also draw reductions (mean, max over the elements): each starts a new phase, so later ops mix
+   * values across phases (materialized or recomputed by the fusion pass).
+   */
+  reductions?: boolean;
 }
 
 export interface Chain {
@@ -81,6 +86,9 @@ export function randomChain(spec: ChainSpec): Chain {
     const step = (): Entry => {
       const a = pick(rng, pool);
       const b = pick(rng, pool);
+      if (spec.reductions && a.t.shape.length === 1 && a.t.isTraced && rng() < 0.12) {
+        return { t: rng() < 0.5 ? ops.mean(a.t) : ops.reduce('rmax', a.t), bound: a.bound };
+      }
       const r = rng();
       if (r < 0.3) {
         const op = pick(rng, ['tanh', 'sigmoid', 'sin', 'cos', 'neg', 'abs', 'exp'] as const);

@@ -48,6 +48,15 @@ describe('forLoop', () => {
     expect(transform.lastRun()?.lowering).toBe('temporal-fusion');
   });
 
+  it('a step may return a concrete array computed outside it (regression: "trace forLoop is closed")', async () => {
+    const m = new Leaky(3);
+    nn.initAllStates(m);
+    const table = u.mV([1.5, -2, 4.25]); // non-uniform: a captured input, not a literal
+    const out = await environ.context({ dt: u.ms(0.1) }, () => transform.forLoop((x: u.Quantity) => ({ v: m.update(x), table }), u.mV([1, 2, 3, 4])));
+    expect(out.table.shape).toEqual([4, 3]);
+    expect(Array.from(out.table.toDecimal(u.mV).data)).toEqual([1.5, -2, 4.25, 1.5, -2, 4.25, 1.5, -2, 4.25, 1.5, -2, 4.25]);
+  });
+
   it('traces once per signature and re-traces when a State changes shape', async () => {
     const m = new Leaky(3);
     nn.initAllStates(m);

@@ -60,15 +60,34 @@ export class Bindings {
   /** Buffers ("id:side") the body being emitted reads and writes (for barrier placement). */
   #reads = new Set<string>();
   #writes = new Set<string>();
+  /** Of those, the ones accessed at the invocation's own element `i`, and at any other element. */
+  #atOwn = new Set<string>();
+  #atOther = new Set<string>();
+  /** Declared name or arena token -> the buffer key it stands for. */
+  #keyOf = new Map<string, string>();
 
   /** Start recording one body's accesses; `end()` returns them. */
   begin(): void {
     this.#reads = new Set();
     this.#writes = new Set();
+    this.#atOwn = new Set();
+    this.#atOther = new Set();
   }
 
-  end(): { reads: Set<string>; writes: Set<string> } {
-    return { reads: this.#reads, writes: this.#writes };
+  /**
+   * The body's accesses. `nonLocal`: buffers it touches anywhere but at its own element `i`
+   * (or through a name whose accesses were not seen): in the persistent shader, where invocation
+   * `i` of every kernel runs on the same thread, only those need a barrier against another kernel.
+   */
+  end(): { reads: Set<string>; writes: Set<string>; nonLocal: Set<string> } {
+    const nonLocal = new Set<string>();
+    for (const k of [...this.#reads, ...this.#writes]) if (this.#atOther.has(k) || !this.#atOwn.has(k)) nonLocal.add(k);
+    return { reads: this.#reads, writes: this.#writes, nonLocal };
+  }
+
+  #note(arr: string, idx: string): void {
+    const key = this.#keyOf.get(arr);
+    if (key) (idx === 'i' ? this.#atOwn : this.#atOther).add(key);
   }
 
   constructor(readonly atomic: ReadonlySet<number> = new Set(), readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map()) {}
@@ -82,8 +101,15 @@ export class Bindings {
       const arr = this.name(slot.arena, 'only', slot.atomic || access === 'read_write' ? 'read_write' : 'read', slot.atomic ? 'atomic<i32>' : 'u32', true);
       const token = `${arr}@${slot.offset}`;
       this.#ranges.set(token, [arr, slot.offset, slot.atomic]);
+      this.#keyOf.set(token, `${b.id}:${side}`);
       return token;
     }
+    const nm = this.#bindingName(b, side, access, elem);
+    if (!untracked) this.#keyOf.set(nm, `${b.id}:${side}`);
+    return nm;
+  }
+
+  #bindingName(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string): string {
     const key = `${b.id}:${side}`;
     const atomic = this.atomic.has(b.id);
     if (atomic) access = 'read_write';
@@ -107,6 +133,7 @@ export class Bindings {
   }
 
   load(arr: string, idx: string, dtype: DType): string {
+    this.#note(arr, idx);
     const r = this.#ranges.get(arr);
     if (r) {
       const [a, off, atomic] = r;
@@ -122,6 +149,7 @@ export class Bindings {
   }
 
   store(arr: string, idx: string, v: string, dtype: DType): string {
+    this.#note(arr, idx);
     const r = this.#ranges.get(arr);
     if (r) {
       const [a, off, atomic] = r;
@@ -135,6 +163,7 @@ export class Bindings {
 
   /** `atomicAdd` on an i32 element of an atomic binding or atomic arena range. */
   atomicAdd(arr: string, idx: string, v: string): string {
+    this.#note(arr, idx);
     const r = this.#ranges.get(arr);
     return r ? `atomicAdd(&${r[0]}[${r[1]}u + ${idx}], ${v});` : `atomicAdd(&${arr}[${idx}], ${v});`;
   }
@@ -166,7 +195,12 @@ export interface KernelBody {
   /** The body loops over the round's steps itself (temporal fusion) and defines `t`. */
   ownsTime?: boolean;
   /** Buffers it reads and writes ("id:side"), recorded when its Bindings are shared. */
-  access?: { reads: Set<string>; writes: Set<string> };
+  access?: { reads: Set<string>; writes: Set<string>; nonLocal: Set<string> };
+  /**
+   * It only clears a buffer (to zero) that the step fills and reads: the persistent shader runs it
+   * after the step's last reader, for the next step (the buffer starts zeroed, as every buffer does).
+   */
+  clearsForNextStep?: boolean;
 }
 
 function helperText(helpers: Set<string>): string[] {
@@ -197,6 +231,8 @@ function frame(body: KernelBody, bind: Bindings, wg: number): PlanKernel {
 export interface Access {
   readonly reads: ReadonlySet<string>;
   readonly writes: ReadonlySet<string>;
+  /** Buffers it touches at elements other than its own `i` (absent: all of them). */
+  readonly nonLocal?: ReadonlySet<string>;
 }
 
 /**
@@ -204,15 +240,32 @@ export interface Access {
  * depends on (it reads what that wrote, or writes what that read or wrote), so independent items
  * share a wave. The persistent workgroup puts a barrier between waves, the dispatch chain makes
  * each wave one dispatch.
+ *
+ * `sameThread`: element `i` of every item runs on the same invocation (the persistent shader's
+ * strided loops: thread `i % workgroupSize` owns element `i` in every kernel), so two items that
+ * both touch a buffer only at their own element are ordered by program order and need no barrier.
  */
-export function dependencyWaves<T extends Access>(items: readonly T[]): T[][] {
-  const any = (x: ReadonlySet<string>, y: ReadonlySet<string>) => x.has('*') || y.has('*') || [...y].some((k) => x.has(k));
-  const conflicts = (a: T, b: T): boolean => any(a.writes, b.reads) || any(a.writes, b.writes) || any(a.reads, b.writes);
+export function dependencyWaves<T extends Access>(items: readonly T[], opts: { sameThread?: boolean } = {}): T[][] {
+  const nonLocal = (x: T, k: string): boolean => !opts.sameThread || !x.nonLocal || x.nonLocal.has(k);
+  // 2: needs a barrier after `a`; 1: only needs to come after `a` (same wave, later in program order)
+  const order = (a: T, b: T, x: ReadonlySet<string>, y: ReadonlySet<string>): number => {
+    if (x.has('*') || y.has('*')) return 2;
+    let r = 0;
+    for (const k of y) if (x.has(k)) r = Math.max(r, nonLocal(a, k) || nonLocal(b, k) ? 2 : 1);
+    return r;
+  };
+  const after = (a: T, b: T): number => Math.max(order(a, b, a.writes, b.reads), order(a, b, a.writes, b.writes), order(a, b, a.reads, b.writes));
   const waves: T[][] = [];
   for (const it of items) {
-    let last = -1;
-    waves.forEach((w, k) => { if (w.some((x) => conflicts(x, it))) last = k; });
-    (waves[last + 1] ??= []).push(it);
+    let at = 0;
+    waves.forEach((w, k) => {
+      for (const x of w) {
+        const r = after(x, it);
+        if (r === 2) at = Math.max(at, k + 1);
+        else if (r === 1) at = Math.max(at, k);
+      }
+    });
+    (waves[at] ??= []).push(it);
   }
   return waves;
 }
@@ -263,17 +316,20 @@ export function framePersistent(
   const helpers = new Set<string>();
   bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
   const fns = bodies.map((b, j) => [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'));
-  // The end-of-step copies (next -> cur of every written State) are scheduled like kernels.
-  type Item = { text: string; reads: Set<string>; writes: Set<string> };
-  const items: Item[] = bodies.map((b, j) => ({
+  // The end-of-step copies (next -> cur of every written State) are scheduled like kernels, and
+  // kernels that clear a buffer for the next step (event_count's zero) run after every reader.
+  type Item = Access & { text: string };
+  const item = (b: KernelBody, j: number): Item => ({
     text: `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); } // ${b.name}`,
-    reads: b.access?.reads ?? new Set(['*']), writes: b.access?.writes ?? new Set(['*']),
-  }));
+    reads: b.access?.reads ?? new Set(['*']), writes: b.access?.writes ?? new Set(['*']), ...(b.access ? { nonLocal: b.access.nonLocal } : {}),
+  });
+  const items: Item[] = bodies.flatMap((b, j) => (b.clearsForNextStep ? [] : [item(b, j)]));
   for (const c of copies) {
-    items.push({ text: `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`, reads: new Set([c.nextKey]), writes: new Set([c.curKey]) });
+    items.push({ text: `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`, reads: new Set([c.nextKey]), writes: new Set([c.curKey]), nonLocal: new Set() });
   }
+  bodies.forEach((b, j) => { if (b.clearsForNextStep) items.push(item(b, j)); });
   // a barrier separates waves: the barrier count is the dependency depth, not the kernel count
-  const waves = dependencyWaves(items);
+  const waves = dependencyWaves(items, { sameThread: true });
   const barrier = 'storageBarrier(); workgroupBarrier();';
   const steps = waves.flatMap((w) => [...w.map((x) => x.text), barrier]);
   const lines = [
@@ -549,7 +605,7 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   zb.begin();
   const zout = zb.name(counts, 'only', 'read_write');
   const zero: { body: KernelBody; bind: Bindings } = {
-    body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>() }, bind: zb,
+    body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>(), clearsForNextStep: true }, bind: zb,
   };
   if (ctx.bindings) zero.body.access = zb.end();
 

@@ -69,9 +69,22 @@ export function canFuseTime(fused: FusedStep): boolean {
   return fused.kernels.length === 1 && fused.kernels[0]!.kind === 'elementwise';
 }
 
+/** A kernel binds more arrays than the device allows (lower retries without recomputation first). */
+class TooManyBindings extends SpiketraceError {}
+
 export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
+  try {
+    return lowerFused(g, steps, opts, true);
+  } catch (e) {
+    // recomputed values load the States they come from, which can push a kernel past the limit
+    if (!(e instanceof TooManyBindings)) throw e;
+    return lowerFused(g, steps, opts, false);
+  }
+}
+
+function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: boolean): Plan {
   const phases = phaseSplit(g);
-  const fused = fuseElementwise(g, phases);
+  const fused = fuseElementwise(g, phases, { recompute });
   const fusable = canFuseTime(fused);
   const choice = opts.lowering ?? 'auto';
   if (choice === 'temporal-fusion' && !fusable) {
@@ -138,7 +151,7 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
         const buf = buffers.list[b.buffer] as PlanBuffer;
         return `${buf.role} "${buf.name}"${b.side === 'only' ? '' : ` (${b.side})`}`;
       });
-      throw new SpiketraceError(
+      throw new TooManyBindings(
         `a fused kernel of this step reads and writes ${k.bindings.length} arrays (${names.join(', ')}), ` +
           `but the device allows ${limit} storage buffers per shader stage; split the step's States across fewer arrays per update, ` +
           `or use a device with a higher maxStorageBuffersPerShaderStage`,

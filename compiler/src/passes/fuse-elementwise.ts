@@ -1,11 +1,13 @@
 /**
  * fuseElementwise: turn a phased graph into kernels.
- *  1. Materialize: a node is kept in memory when a global op reads it, when a later phase reads
- *     it, or when it is a global op's result. Inputs already live in buffers; literals are inlined.
+ *  1. Materialize: a node is kept in memory when a global op reads it, when it is a global op's
+ *     result, or when a later phase reads it and recomputing it there would cost more than
+ *     RECOMPUTE_MAX_COST (see recomputable). Inputs already live in buffers; literals are inlined.
  *  2. Roots of phase p: its materialized elementwise nodes plus the outputs it owns.
  *  3. Group the roots by iteration shape (largest first; a root joins a group whose shape it
  *     broadcasts into). Each group is one kernel that computes, per element, every node the roots
- *     need inside phase p, loading whatever lies outside (inputs, globals, earlier temps).
+ *     need inside phase p and every earlier elementwise node that is not materialized (it is
+ *     recomputed), loading whatever lies outside (inputs, global results, earlier temps).
  *  4. Each global node is a kernel of its own, run at the start of its phase.
  * Post: kernels in execution order; every output stored exactly once.
  */
@@ -42,18 +44,72 @@ export interface FusedStep {
   temps: number[];
 }
 
-export function fuseElementwise(g: Graph, phases: Phases): FusedStep {
+/**
+ * Most cost (in simple-op units, see opCost) of an earlier phase's elementwise value that a later
+ * kernel recomputes instead of loading. A temp costs a store, a load and a buffer; on a GPU running
+ * a small network in one workgroup each memory round trip is latency the step waits for, while a
+ * few arithmetic ops are nearly free. Recomputing reads the same inputs and rounds the same way, so
+ * results are unchanged.
+ */
+export const RECOMPUTE_MAX_COST = 16;
+/** Most distinct values a recomputed cone may load (each replaces the one load of the temp). */
+export const RECOMPUTE_MAX_LOADS = 4;
+
+const EXPENSIVE = new Set(['exp', 'expm1', 'exprel', 'log', 'log1p', 'sin', 'cos', 'tanh', 'sigmoid', 'pow', 'sqrt', 'rsqrt', 'heaviside']);
+
+function opCost(op: string): number {
+  return op === 'rand_uniform' ? 8 : EXPENSIVE.has(op) ? 4 : op === 'const' ? 0 : 1;
+}
+
+/**
+ * Whether elementwise node `id` (of an earlier phase than a reader) is cheap enough to recompute:
+ * its cone inside its own phase, up to materialized values and inputs, costs at most
+ * RECOMPUTE_MAX_COST and loads at most RECOMPUTE_MAX_LOADS values.
+ */
+function recomputable(g: Graph, phaseOf: Int32Array, kept: ReadonlySet<number>, id: number): boolean {
+  const p = phaseOf[id] as number;
+  const seen = new Set<number>();
+  const loads = new Set<number>();
+  let cost = 0;
+  const stack = [id];
+  while (stack.length) {
+    const x = stack.pop() as number;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    const n = g.node(x);
+    if (n.op === 'const') continue;
+    if (n.op === 'input' || (x !== id && kept.has(x)) || !ELEMENTWISE.has(n.op) || phaseOf[x] !== p) {
+      loads.add(x);
+      continue;
+    }
+    cost += opCost(n.op);
+    stack.push(...n.src);
+  }
+  return cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
+}
+
+export interface FuseOptions {
+  /** Recompute cheap earlier-phase values in later kernels instead of storing them (default true). */
+  recompute?: boolean;
+}
+
+export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}): FusedStep {
   const { phaseOf } = phases;
   const isEw = (id: number) => ELEMENTWISE.has(g.node(id).op);
-  // 1. materialize
+  // 1. materialize: global results and operands first, then what later phases read and cannot recompute
   const temp = new Set<number>();
+  const later = new Set<number>();
   for (const n of g.nodes) {
     if (GLOBAL.has(n.op)) temp.add(n.id);
     for (const s of n.src) {
       const sn = g.node(s);
       if (sn.op === 'input' || sn.op === 'const') continue;
-      if (GLOBAL.has(n.op) || (phaseOf[s] as number) < (phaseOf[n.id] as number)) temp.add(s);
+      if (GLOBAL.has(n.op)) temp.add(s);
+      else if ((phaseOf[s] as number) < (phaseOf[n.id] as number)) later.add(s);
     }
+  }
+  for (const s of [...later].sort((a, b) => a - b)) {
+    if (!temp.has(s) && (opts.recompute === false || !recomputable(g, phaseOf, temp, s))) temp.add(s);
   }
   // 2. roots per phase
   const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);
@@ -86,7 +142,8 @@ export function fuseElementwise(g: Graph, phases: Phases): FusedStep {
       const visit = (id: number): void => {
         if (inKernel.has(id) || loads.has(id)) return;
         const n = g.node(id);
-        const local = (n.op === 'const' || ELEMENTWISE.has(n.op)) && (n.op === 'const' || phaseOf[id] === p);
+        // this phase's elementwise nodes, and earlier ones that are not materialized (recomputed)
+        const local = n.op === 'const' || (ELEMENTWISE.has(n.op) && (phaseOf[id] === p || !temp.has(id)));
         if (!local) {
           loads.add(id);
           return;

@@ -37,6 +37,7 @@ export class Trace {
   readonly where = new Map<number, string>();
   readonly slots: TracedSlot[] = [];
   #closed = false;
+  #building = false;
   readonly #capturedIds = new Map<HostArray, number>();
   readonly #slotIndex = new Map<object, number>();
   readonly #reads = new Map<number, Tensor>();
@@ -115,6 +116,17 @@ export class Trace {
 
   /** Build the Graph: state writes (in slot order), then the given results and carries. */
   toGraph(ys: readonly Tensor[], carries: readonly Tensor[] = []): Graph {
+    // a result may be a concrete array (returned as is from the step): it becomes a literal or a
+    // captured input now, after the body has closed the trace
+    this.#building = true;
+    try {
+      return this.#graph(ys, carries);
+    } finally {
+      this.#building = false;
+    }
+  }
+
+  #graph(ys: readonly Tensor[], carries: readonly Tensor[]): Graph {
     const outputs: GraphOutput[] = [];
     for (const k of this.writtenSlots()) {
       const slot = this.slots[k] as TracedSlot;
@@ -168,7 +180,7 @@ export class Trace {
   }
 
   #push<O extends Op>(op: O, src: number[], arg: OpArgs[O], aval: Aval): Tensor {
-    if (this.#closed) throw new TraceContextError(`trace ${this.name} is closed`);
+    if (this.#closed && !this.#building) throw new TraceContextError(`trace ${this.name} is closed`);
     const id = this.nodes.length;
     this.nodes.push({ id, op, src, arg, dtype: aval.dtype, shape: [...aval.shape] } as Node);
     const at = userFrame();
