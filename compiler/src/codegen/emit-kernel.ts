@@ -34,6 +34,12 @@ export interface EmitContext {
   workgroupSize: number;
   /** One binding table for every kernel (the persistent-workgroup shader). */
   bindings?: Bindings;
+  /**
+   * Emitting the persistent shader: its kernels share one workgroup, which can hold workgroup
+   * variables, and `eventList` gives each event_count node its list of spiking (batch, pre)
+   * indices, u32 [size of its spikes] (see emitEventCompacted).
+   */
+  persistent?: { eventList(node: number): PlanBuffer };
 }
 
 /** Where a buffer lives inside an arena (one binding holding several buffers as 32-bit words). */
@@ -53,6 +59,8 @@ export interface ArenaSlot {
 export class Bindings {
   readonly list: PlanBinding[] = [];
   readonly decls: string[] = [];
+  /** `var<workgroup>` declarations (persistent shader only). */
+  readonly shared: string[] = [];
   #names = new Map<string, string>();
   #atomicNames = new Set<string>();
   /** Token of an arena range -> [arena binding name, offset, atomic]. */
@@ -83,6 +91,20 @@ export class Bindings {
     const nonLocal = new Set<string>();
     for (const k of [...this.#reads, ...this.#writes]) if (this.#atOther.has(k) || !this.#atOwn.has(k)) nonLocal.add(k);
     return { reads: this.#reads, writes: this.#writes, nonLocal };
+  }
+
+  /**
+   * A workgroup variable: declared once, and recorded as read and written by the body being
+   * emitted, never at its own element (every invocation shares it).
+   */
+  workgroupVar(name: string, type: string): string {
+    const decl = `var<workgroup> ${name}: ${type};`;
+    if (!this.shared.includes(decl)) this.shared.push(decl);
+    const key = `wg:${name}`;
+    this.#reads.add(key);
+    this.#writes.add(key);
+    this.#atOther.add(key);
+    return name;
   }
 
   #note(arr: string, idx: string): void {
@@ -201,6 +223,8 @@ export interface KernelBody {
    * after the step's last reader, for the next step (the buffer starts zeroed, as every buffer does).
    */
   clearsForNextStep?: boolean;
+  /** A WGSL expression for the invocation count, evaluated at the kernel's turn (persistent shader). */
+  dynamicCount?: string;
 }
 
 function helperText(helpers: Set<string>): string[] {
@@ -320,7 +344,9 @@ export function framePersistent(
   // kernels that clear a buffer for the next step (event_count's zero) run after every reader.
   type Item = Access & { text: string };
   const item = (b: KernelBody, j: number): Item => ({
-    text: `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); } // ${b.name}`,
+    text: b.dynamicCount
+      ? `{ let n = ${b.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) { k${j}(i, t); } } // ${b.name}`
+      : `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); } // ${b.name}`,
     reads: b.access?.reads ?? new Set(['*']), writes: b.access?.writes ?? new Set(['*']), ...(b.access ? { nonLocal: b.access.nonLocal } : {}),
   });
   const items: Item[] = bodies.flatMap((b, j) => (b.clearsForNextStep ? [] : [item(b, j)]));
@@ -336,6 +362,7 @@ export function framePersistent(
     '// persistent workgroup',
     ...PRELUDE,
     ...bind.decls,
+    ...bind.shared,
     ...helperText(helpers),
     ...fns,
     `@compute @workgroup_size(${wg})`,
@@ -576,7 +603,8 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
 }
 
 /**
- * event_count (primitives/event.ts) as two dispatches of the dispatch chain, both writing the
+ * event_count (primitives/event.ts). In the persistent shader: the zero kernel, then the
+ * compacted scatter of emitEventCompacted. In the dispatch chain: two dispatches, both writing the
  * node's materialized i32 temp `counts` [..., nPost]:
  *  1. zero:    one invocation per count, `counts[i] = 0` (binds counts as array<i32>);
  *  2. scatter: one invocation per (batch, pre neuron); a neuron that spiked does
@@ -609,6 +637,8 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   };
   if (ctx.bindings) zero.body.access = zb.end();
 
+  if (ctx.bindings && ctx.persistent) return [zero, ...emitEventCompacted(g, n, index, spec.phase, ctx.bindings, ctx.persistent.eventList(n.id), ctx)];
+
   const sb = ctx.bindings ?? new Bindings();
   sb.begin();
   const spikeAt = operandReader(g, sId, sb, ctx);
@@ -634,6 +664,58 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   };
   if (ctx.bindings) scatter.body.access = sb.end();
   return [zero, scatter];
+}
+
+/**
+ * event_count's scatter in the persistent shader, in three kernels (after the zero kernel):
+ *  1. compact: one invocation per (batch, pre neuron); one that spiked appends its flat index to
+ *     the spike list (`atomicAdd` on a workgroup counter gives the slot);
+ *  2. deliver: one invocation per (listed spike, target), `count * k` of them (a dynamic bound);
+ *     each does one `atomicAdd(&counts[b*nPost + q], 1)`;
+ *  3. reset: invocation 0 zeroes the counter after the deliver kernel read it, for the next step.
+ * One workgroup runs the whole network, so a spiking neuron's k targets are spread over k
+ * invocations instead of k iterations of one: the step waits for one round of atomics, not for a
+ * chain of k. The slots come in whatever order the atomics land, and the counts are integer sums,
+ * so the result is exact whatever the order. The compact kernel reads its spike at its own element,
+ * so it shares a wave with the kernel that computes the spikes.
+ */
+function emitEventCompacted(g: Graph, n: Node<'event_count'>, index: number, phase: number, bind: Bindings, listBuf: PlanBuffer, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
+  const [sId, iId] = n.src as [number, number];
+  const s = g.node(sId);
+  const ind = g.node(iId);
+  const nPre = s.shape[s.shape.length - 1] as number;
+  const k = ind.shape[1] as number;
+  const nPost = n.arg.nPost;
+  const counter = `evn${index}`;
+  const out: { body: KernelBody; bind: Bindings }[] = [];
+  const add = (name: string, invocations: number, lines: (b: Bindings) => string[], extra: Partial<KernelBody> = {}): void => {
+    bind.begin();
+    const body: KernelBody = { name: `k${index}_event_${name}_p${phase}`, invocations, lines: lines(bind), helpers: new Set(), ...extra };
+    body.access = bind.end();
+    out.push({ body, bind });
+  };
+  add('compact', sizeOf(s.shape), (b) => {
+    const spikeAt = operandReader(g, sId, b, ctx);
+    const list = b.name(listBuf, 'only', 'read_write');
+    const c = b.workgroupVar(counter, 'atomic<u32>');
+    const spiked = s.op === 'const'
+      ? ((s as Node<'const'>).arg.value !== 0 ? 'true' : 'false')
+      : s.dtype === 'bool' ? spikeAt('i') : `${spikeAt('i')} != 0.0`;
+    return [`if (${spiked}) {`, `  let slot = atomicAdd(&${c}, 1u);`, `  ${b.store(list, 'slot', 'i', 'u32')}`, '}'];
+  });
+  add('deliver', sizeOf(s.shape) * k, (b) => {
+    const list = b.name(listBuf, 'only', 'read');
+    const targetAt = operandReader(g, iId, b, ctx);
+    const counts = b.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write', 'atomic<i32>');
+    b.workgroupVar(counter, 'atomic<u32>');
+    return [
+      `let src = ${b.load(list, `i / ${k}u`, 'u32')};`,
+      `let q = u32(${targetAt(`(src % ${nPre}u) * ${k}u + i % ${k}u`)});`,
+      `if (q < ${nPost}u) { ${b.atomicAdd(counts, `(src / ${nPre}u) * ${nPost}u + q`, '1')} }`,
+    ];
+  }, { dynamicCount: `atomicLoad(&${counter}) * ${k}u` });
+  add('reset', 1, (b) => [`atomicStore(&${b.workgroupVar(counter, 'atomic<u32>')}, 0u);`], { clearsForNextStep: true });
+  return out;
 }
 
 /** matmul (primitives/matmul.ts): one invocation per output element, accumulating over n in order. */

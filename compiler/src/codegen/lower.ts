@@ -328,8 +328,16 @@ function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[], maxBytes: nu
  * The runtime uploads xs and captured data into their ranges and reads ys back from theirs.
  */
 function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number, maxBytes: number): PlanKernel {
+  // each event_count gets a list of the (batch, pre) indices that spiked this step (emitEventCompacted)
+  const lists = new Map<number, number>();
+  for (const k of fused.kernels) {
+    if (k.kind !== 'global' || g.node(k.node).op !== 'event_count') continue;
+    const elements = sizeOf(g.node(g.node(k.node).src[0] as number).shape);
+    lists.set(k.node, list.length);
+    list.push({ id: list.length, name: `%${k.node} spike list`, role: 'temp', index: -1, dtype: 'u32', shape: [elements], elements, pingPong: false });
+  }
   const bind = new Bindings(new Set(), packArenas(g, fused, list, maxBytes));
-  const c = ctx(false, bind);
+  const c: EmitContext = { ...ctx(false, bind), persistent: { eventList: (node) => list[lists.get(node) as number] as PlanBuffer } };
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
   bind.begin(); // the copies' bindings must not count as the last body's accesses
   const copies = list.filter((b) => b.pingPong).map((b) => ({

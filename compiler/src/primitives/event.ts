@@ -11,7 +11,9 @@
  * Why counts and integer atomics. On the GPU (codegen/emit-kernel.ts, emitEventCount) the step runs
  * two dispatches: a zero kernel clears the counts temp, then a scatter kernel with one invocation
  * per (batch, pre neuron) does, only if that neuron spiked, `atomicAdd(&counts[b*nPost + q], 1)`
- * for its k targets. So the work is proportional to the spikes, not to the synapses. Integer
+ * for its k targets (the persistent workgroup lists the spiking neurons first and spreads their
+ * targets over its invocations: emitEventCompacted). So the work is proportional to the spikes,
+ * not to the synapses. Integer
  * addition is associative and commutative, so whatever order the atomics land in, the result is
  * the exact count: deterministic, bit-identical to the CPU reference below, and identical under
  * every lowering. The weight multiply afterwards is one f32 rounding per element, the same on the
