@@ -203,7 +203,8 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     const inputs = { xs: [gain], states: tr.states, captured: tr.captured };
     const plan = lower(g, steps, { lowering: 'dispatch-chain', maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage });
     expect(lower(g, steps, { maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage }).lowering).toBe('persistent-workgroup');
-    const names = plan.kernels.map((k) => k.name);
+    // each dispatch's first line names the kernels it runs (independent kernels share a dispatch)
+    const names = plan.kernels.map((k) => k.wgsl.split('\n')[0]!);
     expect(names.some((n) => /event_zero/.test(n))).toBe(true);
     expect(names.findIndex((n) => /event_zero/.test(n))).toBe(names.findIndex((n) => /event_scatter/.test(n)) - 1);
     const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
@@ -262,7 +263,13 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     // one shader: the counts are atomic everywhere in it
     expect(auto.kernels[0]!.wgsl).toMatch(/atomicStore\(/);
     expect(auto.kernels[0]!.wgsl).toMatch(/atomicLoad\(/);
-    const plan = lower(g, 10, { lowering: 'dispatch-chain', maxStorageBuffers: 16 });
+    // merged into dependency waves: the zero shares a dispatch with the spike kernel, the scatter has its own
+    const merged = lower(g, 10, { lowering: 'dispatch-chain', maxStorageBuffers: 16 });
+    const heads = merged.kernels.map((k) => k.wgsl.split('\n')[0]!);
+    expect(heads.filter((h) => /event_zero/.test(h) && /_ew_/.test(h)).length).toBe(1);
+    expect(heads.filter((h) => /event_scatter/.test(h) && !/event_zero/.test(h)).length).toBe(1);
+    const plan = lower(g, 10, { lowering: 'dispatch-chain', maxStorageBuffers: 16, mergeWaves: false });
+    expect(plan.kernels.length).toBeGreaterThan(merged.kernels.length);
     // the counts temp: atomic in the scatter, plain i32 in the zero kernel and in the consumer
     const scatter = plan.kernels.find((k) => /event_scatter/.test(k.name))!;
     const zero = plan.kernels.find((k) => /event_zero/.test(k.name))!;

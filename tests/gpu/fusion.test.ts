@@ -145,6 +145,8 @@ describe('a step with reductions', () => {
       const nv = bind('tanh', [ops.add(ops.sub(vr, mean), ops.mul(ops.add(x, lo), 0.5))], null);
       const rowsum = ops.reduce('sum', ops.reshape(nv, [1, n]), 1);       // reshape then reduce
       v.write(ops.mul(nv, 0.9));
+      // a State (never read) whose new value is a reduction: its kernel stores it directly
+      k.state('peak', Tensor.fromArray(new Float32Array([0]))).write(ops.reduce('rmax', ops.mul(vr, vr), 0, true));
       return { ys: [mean, hi, lo, ops.mul(nv, 0.9), rowsum] };
     });
   };
@@ -180,6 +182,10 @@ describe('a step with reductions', () => {
     const cpu = runOnCpu(g, steps, inputs);
     cpu.ys.forEach((y, i) => expectAllClose(gpu.ys[i], y, TRAJECTORY_TOL, `reduce N=${n}: y#${i} over ${steps} steps`));
     expectAllClose(gpu.states.get(0), cpu.states.get(0), TRAJECTORY_TOL, `reduce N=${n}: final state`);
+    expectAllClose(gpu.states.get(1), cpu.states.get(1), TRAJECTORY_TOL, `reduce N=${n}: final peak`);
+    // hi (y#1), rowsum (y#4) and peak are only outputs: stored by their reduction kernels, no copy kernel
+    const direct = fuseElementwise(g, phaseSplit(g)).kernels.filter((k) => k.kind === 'global' && k.outputs.length > 0 && !k.temp);
+    expect(direct.length).toBe(3);
   });
 });
 

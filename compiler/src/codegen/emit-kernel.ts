@@ -42,6 +42,9 @@ export interface EmitContext {
   persistent?: { eventList(node: number): PlanBuffer };
 }
 
+/** Two kernels sharing a binding table would declare one buffer with different element types. */
+export class BindingConflict extends Error {}
+
 /** Where a buffer lives inside an arena (one binding holding several buffers as 32-bit words). */
 export interface ArenaSlot {
   arena: PlanBuffer;
@@ -136,6 +139,10 @@ export class Bindings {
     const atomic = this.atomic.has(b.id);
     if (atomic) access = 'read_write';
     const prev = this.#names.get(key);
+    if (prev && (atomic || (elem?.startsWith('atomic') ?? false)) !== this.#atomicNames.has(prev)) {
+      // one shader cannot see a buffer both as atomics and as plain values
+      throw new BindingConflict(`buffer "${b.name}" (${side}) is bound both as atomics and as plain values`);
+    }
     if (prev) {
       const entry = this.list.find((e) => `${e.buffer}:${e.side}` === key)!;
       if (access === 'read_write' && entry.access === 'read') {
@@ -384,10 +391,13 @@ export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitC
   return emitBodies(g, spec, index, ctx).map(({ body, bind }) => frame(body, bind, ctx.workgroupSize));
 }
 
-/** The bodies of one kernel spec (with the bindings they use), unframed. */
-export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
+/**
+ * The bodies of one kernel spec (with the bindings they use), unframed; `part` picks one body of a
+ * spec that has several (event_count's zero and scatter), emitting nothing of the others.
+ */
+export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext, part?: number): { body: KernelBody; bind: Bindings }[] {
   if (spec.kind === 'elementwise') return [tracked(ctx, () => emitElementwise(g, spec, index, ctx))];
-  if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx);
+  if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx, part);
   return [tracked(ctx, () => emitGlobal(g, spec, index, ctx))];
 }
 
@@ -535,7 +545,7 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   const bind = ctx.bindings ?? new Bindings();
   const srcBuf = s.op === 'input' ? ctx.bufferOfInput(s).buffer : ctx.bufferOfTemp(s.id).buffer;
   const inp = bind.name(srcBuf, readSide(srcBuf), 'read');
-  const out = bind.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write');
+  const result = (v: string, dtype: DType) => resultStores(g, spec, ctx, bind, v, dtype);
   const off = stepOffset(srcBuf);
   const body: string[] = [];
   const load = (idx: string) => bind.load(inp, `${off}${idx}`, s.dtype);
@@ -559,9 +569,9 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(`for (var r = 1u; r < ${count}u; r++) {`);
     body.push(`  acc = ${red.wgsl('acc', load(`base + ${offsetOf(rdims, 'r')}`))};`);
     body.push('}');
-    body.push(bind.store(out, 'i', 'acc', n.dtype));
+    body.push(...result('acc', n.dtype));
   } else if (n.op === 'reshape') {
-    body.push(bind.store(out, 'i', load('i'), n.dtype));
+    body.push(...result(load('i'), n.dtype));
   } else if (n.op === 'pack_bits') {
     // word i of row r packs inputs 32*(i % words) .. of that row; bits past n stay 0
     const len = s.shape[s.shape.length - 1] as number;
@@ -569,7 +579,7 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     const set = s.dtype === 'bool' ? load('r * ' + len + 'u + j') : `${load('r * ' + len + 'u + j')} != ${s.dtype === 'f32' ? '0.0' : '0'}`;
     body.push(`let r = i / ${words}u;`, `let w = i % ${words}u;`, 'var bits = 0u;');
     body.push(`for (var k = 0u; k < 32u; k++) {`, `  let j = w * 32u + k;`, `  if (j < ${len}u) { if (${set}) { bits = bits | (1u << k); } }`, '}');
-    body.push(bind.store(out, 'i', 'bits', 'u32'));
+    body.push(...result('bits', 'u32'));
   } else if (n.op === 'event_gather') {
     // one invocation per (batch, pre neuron): the cotangents of its k targets, summed in order
     const ind = g.node(n.src[1] as number);
@@ -579,12 +589,28 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(`let b = i / ${nPre}u;`, `let p = i % ${nPre}u;`, 'var acc = 0.0;');
     body.push(`for (var j = 0u; j < ${k}u; j++) {`, `  let q = ${idxAt(`p * ${k}u + j`)};`,
       `  if (q >= 0 && q < ${nPost}) { acc = acc + ${load(`b * ${nPost}u + u32(q)`)}; }`, '}');
-    body.push(bind.store(out, 'i', 'acc', 'f32'));
+    body.push(...result('acc', 'f32'));
   } else {
     throw new Error(`emitKernel: no global kernel for op ${n.op}`);
   }
   const name = `k${index}_${n.op}_p${spec.phase}`;
   return { body: { name, invocations: sizeOf(n.shape), lines: body, helpers: new Set() }, bind };
+}
+
+/**
+ * Lines storing a global kernel's value `v` for element `i`: into its temp if a node reads it, and
+ * into each graph output that is this node (a y's slice of this step, a State's or carry's new copy).
+ */
+function resultStores(g: Graph, spec: GlobalKernelSpec, ctx: EmitContext, bind: Bindings, v: string, dtype: DType): string[] {
+  const lines: string[] = [];
+  if (spec.temp) lines.push(bind.store(bind.name(ctx.bufferOfTemp(spec.node).buffer, 'only', 'read_write'), 'i', v, dtype));
+  for (const o of spec.outputs) {
+    const b = ctx.bufferOfOutput(o).buffer;
+    lines.push(b.role === 'ys'
+      ? bind.store(bind.name(b, 'only', 'read_write'), `${stepOffset(b)}i`, v, dtype)
+      : bind.store(bind.name(b, 'next', 'read_write'), 'i', v, dtype));
+  }
+  return lines;
 }
 
 /**
@@ -617,36 +643,34 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
  * pipeline and `array<i32>` in the zero kernel and in every consumer; WGSL types bindings per
  * pipeline, and both are plain storage buffers in the bind-group layout.
  */
-function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
+function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext, part?: number): { body: KernelBody; bind: Bindings }[] {
   const n = g.node(spec.node) as Node<'event_count'>;
   const [sId, iId] = n.src as [number, number];
   const s = g.node(sId);
-  const ind = g.node(iId);
   const nPre = s.shape[s.shape.length - 1] as number;
-  const k = ind.shape[1] as number;
+  const k = g.node(iId).shape[1] as number;
   const nPost = n.arg.nPost;
   const total = sizeOf(n.shape);
   const counts = ctx.bufferOfTemp(n.id).buffer;
-  const wg = ctx.workgroupSize;
+  const want = (j: number) => part === undefined || part === j;
+  const out: { body: KernelBody; bind: Bindings }[] = [];
 
-  const zb = ctx.bindings ?? new Bindings();
-  zb.begin();
-  const zout = zb.name(counts, 'only', 'read_write');
-  const zero: { body: KernelBody; bind: Bindings } = {
-    body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>(), clearsForNextStep: true }, bind: zb,
-  };
-  if (ctx.bindings) zero.body.access = zb.end();
-
-  if (ctx.bindings && ctx.persistent) return [zero, ...emitEventCompacted(g, n, index, spec.phase, ctx.bindings, ctx.persistent.eventList(n.id), ctx)];
+  if (want(0)) {
+    const zb = ctx.bindings ?? new Bindings();
+    zb.begin();
+    const zout = zb.name(counts, 'only', 'read_write');
+    const zero = { body: { name: `k${index}_event_zero_p${spec.phase}`, invocations: total, lines: [zb.store(zout, 'i', '0', 'i32')], helpers: new Set<string>(), clearsForNextStep: true } as KernelBody, bind: zb };
+    if (ctx.bindings) zero.body.access = zb.end();
+    out.push(zero);
+  }
+  if (ctx.bindings && ctx.persistent) return [...out, ...emitEventCompacted(g, n, index, spec.phase, ctx.bindings, ctx.persistent.eventList(n.id), ctx)];
+  if (!want(1)) return out;
 
   const sb = ctx.bindings ?? new Bindings();
   sb.begin();
-  const spikeAt = operandReader(g, sId, sb, ctx);
+  const spiked = spikedAt(g, sId, sb, ctx);
   const targetAt = operandReader(g, iId, sb, ctx);
-  const out = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
-  const spiked = s.op === 'const'
-    ? ((s as Node<'const'>).arg.value !== 0 ? 'true' : 'false')
-    : s.dtype === 'bool' ? spikeAt('i') : `${spikeAt('i')} != 0.0`;
+  const dst = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
   const batched = total !== nPost;
   const body = [
     `if (${spiked}) {`,
@@ -655,15 +679,22 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     `  for (var j = 0u; j < ${k}u; j++) {`,
     // a negative i32 reinterprets as a large u32: out-of-range targets are skipped, never written elsewhere
     `    let q = u32(${targetAt('row + j')});`,
-    `    if (q < ${nPost}u) { ${sb.atomicAdd(out, 'base + q', '1')} }`,
+    `    if (q < ${nPost}u) { ${sb.atomicAdd(dst, 'base + q', '1')} }`,
     '  }',
     '}',
   ];
-  const scatter: { body: KernelBody; bind: Bindings } = {
-    body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers: new Set<string>() }, bind: sb,
-  };
+  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers: new Set<string>() } as KernelBody, bind: sb };
   if (ctx.bindings) scatter.body.access = sb.end();
-  return [zero, scatter];
+  out.push(scatter);
+  return out;
+}
+
+/** WGSL condition: spike operand `sId` (bool, or f32 nonzero) is set at the invocation's own element. */
+function spikedAt(g: Graph, sId: number, bind: Bindings, ctx: EmitContext): string {
+  const s = g.node(sId);
+  if (s.op === 'const') return (s as Node<'const'>).arg.value !== 0 ? 'true' : 'false';
+  const at = operandReader(g, sId, bind, ctx);
+  return s.dtype === 'bool' ? at('i') : `${at('i')} != 0.0`;
 }
 
 /**
@@ -695,12 +726,9 @@ function emitEventCompacted(g: Graph, n: Node<'event_count'>, index: number, pha
     out.push({ body, bind });
   };
   add('compact', sizeOf(s.shape), (b) => {
-    const spikeAt = operandReader(g, sId, b, ctx);
+    const spiked = spikedAt(g, sId, b, ctx);
     const list = b.name(listBuf, 'only', 'read_write');
     const c = b.workgroupVar(counter, 'atomic<u32>');
-    const spiked = s.op === 'const'
-      ? ((s as Node<'const'>).arg.value !== 0 ? 'true' : 'false')
-      : s.dtype === 'bool' ? spikeAt('i') : `${spikeAt('i')} != 0.0`;
     return [`if (${spiked}) {`, `  let slot = atomicAdd(&${c}, 1u);`, `  ${b.store(list, 'slot', 'i', 'u32')}`, '}'];
   });
   add('deliver', sizeOf(s.shape) * k, (b) => {
@@ -726,7 +754,6 @@ function emitMatmul(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   const bind = ctx.bindings ?? new Bindings();
   const xAt = operandReader(g, xId, bind, ctx);
   const wAt = operandReader(g, wId, bind, ctx);
-  const out = bind.name(ctx.bufferOfTemp(n.id).buffer, 'only', 'read_write');
   const lastOf = (s: readonly number[]): number => s[s.length - 1] as number;
   // invocation i = (row, col) of the output; q runs over the contracted axis in the reference's order
   let inner: number, cols: number, a: string, b: string;
@@ -744,7 +771,7 @@ function emitMatmul(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   const lines = [
     `let r = i / ${cols}u;`, `let j = i % ${cols}u;`, 'var acc = 0.0;',
     `for (var q = 0u; q < ${inner}u; q++) {`, `  acc = acc + ${xAt(a)} * ${wAt(b)};`, '}',
-    bind.store(out, 'i', 'acc', 'f32'),
+    ...resultStores(g, spec, ctx, bind, 'acc', 'f32'),
   ];
   return { body: { name: `k${index}_${n.op}_p${spec.phase}`, invocations: sizeOf(n.shape), lines, helpers: new Set() }, bind };
 }

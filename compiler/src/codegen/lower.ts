@@ -18,7 +18,7 @@ import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
-import { Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody } from './emit-kernel.ts';
+import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody } from './emit-kernel.ts';
 
 export type LoweringChoice = Lowering | 'auto';
 
@@ -225,26 +225,33 @@ function layoutBuffers(g: Graph, fused: FusedStep, steps: number) {
  * it reads what that wrote, or writes what that read or wrote; a State's `cur` and `next` copies
  * are different buffers), and each wave of several kernels becomes one dispatch whose invocations
  * are split by ranges among its kernels. Fewer dispatches per step (each costs ~10 us on an H200
- * through Dawn, ~40-100 us on lavapipe). Returns undefined (keep one dispatch per kernel) when a
- * wave would bind more arrays than the device allows, or the step has event_count, whose zero and
- * scatter passes declare their target differently.
+ * through Dawn, ~40-100 us on lavapipe). event_count's zero and scatter are separate items (the
+ * scatter depends on the zero, so they never share a dispatch, where the scatter's atomic view of
+ * the counts would clash with the plain one). Returns undefined (keep one dispatch per kernel) when
+ * a wave would bind more arrays than the device allows or one buffer both ways.
  */
 function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<number, ArenaSlot> | undefined, limit: number): PlanKernel[] | undefined {
-  if (fused.kernels.some((k) => k.kind === 'global' && g.node(k.node).op === 'event_count')) return undefined;
   const fresh = (): Bindings => new Bindings(new Set(), arenas ?? new Map());
-  type Item = { spec: number; reads: Set<string>; writes: Set<string> };
-  const items: Item[] = fused.kernels.map((spec, i) => {
-    const { body } = emitBodies(g, spec, i, { ...base, bindings: fresh() })[0] as { body: KernelBody };
-    return { spec: i, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']) };
-  });
+  // one item per body: a spec may have several (event_count: zero, then scatter), each its own dispatch
+  type Item = { spec: number; part: number; reads: Set<string>; writes: Set<string> };
+  const parts = (spec: KernelSpec): number => (spec.kind === 'global' && g.node(spec.node).op === 'event_count' ? 2 : 1);
+  const items: Item[] = fused.kernels.flatMap((spec, i) => Array.from({ length: parts(spec) }, (_, part) => {
+    const { body } = emitBodies(g, spec, i, { ...base, bindings: fresh() }, part)[0] as { body: KernelBody };
+    return { spec: i, part, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']) };
+  }));
   const waves = dependencyWaves(items);
   if (waves.length === items.length) return undefined;
   const out: PlanKernel[] = [];
   for (const w of waves) {
     const bind = fresh();
-    const bodies = w.map((it) => (emitBodies(g, fused.kernels[it.spec] as KernelSpec, it.spec, { ...base, bindings: bind })[0] as { body: KernelBody }).body);
-    if (bind.list.length > limit) return undefined;
-    out.push(frameWave(bodies, bind, base.workgroupSize));
+    try {
+      const bodies = w.map((it) => (emitBodies(g, fused.kernels[it.spec] as KernelSpec, it.spec, { ...base, bindings: bind }, it.part)[0] as { body: KernelBody }).body);
+      if (bind.list.length > limit) return undefined;
+      out.push(frameWave(bodies, bind, base.workgroupSize));
+    } catch (e) {
+      if (e instanceof BindingConflict) return undefined;
+      throw e;
+    }
   }
   return out;
 }

@@ -8,7 +8,8 @@
  *     broadcasts into). Each group is one kernel that computes, per element, every node the roots
  *     need inside phase p and every earlier elementwise node that is not materialized (it is
  *     recomputed), loading whatever lies outside (inputs, global results, earlier temps).
- *  4. Each global node is a kernel of its own, run at the start of its phase.
+ *  4. Each global node is a kernel of its own, run at the start of its phase; it stores the graph
+ *     outputs that are its result itself, and keeps a temp only if a node reads it.
  * Post: kernels in execution order; every output stored exactly once.
  */
 import type { Graph } from '../ir/graph.ts';
@@ -34,6 +35,10 @@ export interface GlobalKernelSpec {
   kind: 'global';
   phase: number;
   node: number;
+  /** Graph outputs that are this node: the kernel stores them itself (no copy kernel after it). */
+  outputs: number[];
+  /** Some node reads the result, so it is also stored in its temp. */
+  temp: boolean;
 }
 
 export type KernelSpec = ElementwiseKernelSpec | GlobalKernelSpec;
@@ -99,11 +104,18 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   // 1. materialize: global results and operands first, then what later phases read and cannot recompute
   const temp = new Set<number>();
   const later = new Set<number>();
+  // a global op's result that is only a graph output is stored by its own kernel, not kept
+  const stores = (id: number) => g.node(id).op !== 'event_count';
+  const direct = new Map<number, number[]>();
+  g.outputs.forEach((o, i) => {
+    if (GLOBAL.has(g.node(o.node).op) && stores(o.node)) direct.set(o.node, [...(direct.get(o.node) ?? []), i]);
+  });
   for (const n of g.nodes) {
-    if (GLOBAL.has(n.op)) temp.add(n.id);
+    if (GLOBAL.has(n.op) && !direct.has(n.id)) temp.add(n.id);
     for (const s of n.src) {
       const sn = g.node(s);
       if (sn.op === 'input' || sn.op === 'const') continue;
+      if (GLOBAL.has(sn.op)) temp.add(s);
       if (GLOBAL.has(n.op)) temp.add(s);
       else if ((phaseOf[s] as number) < (phaseOf[n.id] as number)) later.add(s);
     }
@@ -115,11 +127,14 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);
   for (const id of temp) if (isEw(id)) roots[phaseOf[id] as number]!.push({ node: id, target: { kind: 'temp' } });
   g.outputs.forEach((o, i) => {
+    if (direct.has(o.node)) return;
     roots[phaseOf[o.node] as number]!.push({ node: o.node, target: { kind: 'output', output: i } });
   });
   const kernels: KernelSpec[] = [];
   for (let p = 0; p < phases.count; p++) {
-    for (const n of g.nodes) if (GLOBAL.has(n.op) && phaseOf[n.id] === p) kernels.push({ kind: 'global', phase: p, node: n.id });
+    for (const n of g.nodes) {
+      if (GLOBAL.has(n.op) && phaseOf[n.id] === p) kernels.push({ kind: 'global', phase: p, node: n.id, outputs: direct.get(n.id) ?? [], temp: temp.has(n.id) });
+    }
     // 3. group by iteration shape
     // largest first; among equal sizes the higher rank first, so [] joins a [1] group
     const rs = [...(roots[p] ?? [])].sort((a, b) => {
