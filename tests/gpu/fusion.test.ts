@@ -176,6 +176,13 @@ describe('a step with reductions', () => {
     const inputs = { xs, states: t.states, carries: [], captured: t.captured };
     const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
     expect(gpu.plan.lowering).toBe(lowering);
+    if (lowering === 'persistent-workgroup') {
+      // States alternate between their two copies step by step; rounds of 7 steps (odd) and the
+      // last of 2 (even) must hand the runtime the same values as one round of 30
+      const rounds = await runOnGpu(ctx, g, steps, inputs, lowering, { stepsPerRound: 7 });
+      rounds.ys.forEach((y, i) => expectAllClose(y, gpu.ys[i], EXACT, `reduce N=${n}: y#${i} in rounds of 7`));
+      for (const [slot, v] of gpu.states) expectAllClose(rounds.states.get(slot), v, EXACT, `reduce N=${n}: state#${slot} in rounds of 7`);
+    }
     const stateY = new Map([[0, 3]]);
     checkStepLocal(g, steps, gpu, inputs, stateY, undefined, STEP_TOL, `reduce N=${n}`);
     checkFinalStates(gpu, steps, stateY, undefined, `reduce N=${n}`);

@@ -336,35 +336,45 @@ export function frameWave(bodies: KernelBody[], bind: Bindings, wg: number): Pla
 
 /**
  * The persistent-workgroup shader: one workgroup runs every step of the round, every kernel of a
- * step as a loop strided by the workgroup size, storage + workgroup barriers between kernels (all
- * in uniform control flow: the step loop's bound is uniform). At the end of a step every written
- * State's new value is copied onto its step-entry copy, so each step reads `cur` and writes `next`
- * as in the dispatch chain.
+ * step as a loop strided by the workgroup size, storage + workgroup barriers between dependency
+ * waves (all in uniform control flow: the step loop's bound is uniform).
+ *
+ * A written State has two copies, `cur` and `next`; even steps read `cur` and write `next`, odd
+ * steps the other way round (each kernel that touches one exists in both versions, the odd one
+ * with the two names swapped), so no step copies a State. The runtime swaps the copies after each
+ * round, expecting the result in `next`: after an even number of steps it is in `cur`, and one
+ * copy per round moves it.
  */
 export function framePersistent(
-  bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; curKey: string; nextKey: string; elements: number }[], wg: number,
+  bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; elements: number }[], wg: number,
 ): PlanKernel {
   const helpers = new Set<string>();
   bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
-  const fns = bodies.map((b, j) => [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'));
-  // The end-of-step copies (next -> cur of every written State) are scheduled like kernels, and
-  // kernels that clear a buffer for the next step (event_count's zero) run after every reader.
-  type Item = Access & { text: string };
-  const item = (b: KernelBody, j: number): Item => ({
-    text: b.dynamicCount
-      ? `{ let n = ${b.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) { k${j}(i, t); } } // ${b.name}`
-      : `for (var i = lid; i < ${b.invocations}u; i += ${wg}u) { k${j}(i, t); } // ${b.name}`,
-    reads: b.access?.reads ?? new Set(['*']), writes: b.access?.writes ?? new Set(['*']), ...(b.access ? { nonLocal: b.access.nonLocal } : {}),
+  const swap = new Map<string, string>();
+  for (const c of copies) swap.set(c.cur, c.next).set(c.next, c.cur);
+  const swapped = (l: string) => l.replace(/\bb\d+\b/g, (m) => swap.get(m) ?? m);
+  const hasOdd = bodies.map((b) => b.lines.some((l) => swapped(l) !== l));
+  const fns = bodies.flatMap((b, j) => [
+    [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'),
+    ...(hasOdd[j] ? [[`fn k${j}o(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${swapped(l)}`), '}'].join('\n')] : []),
+  ]);
+  // kernels that clear a buffer for the next step (event_count's zero) run after every reader
+  type Item = Access & { j: number; body: KernelBody };
+  const item = (body: KernelBody, j: number): Item => ({
+    j, body, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']), ...(body.access ? { nonLocal: body.access.nonLocal } : {}),
   });
   const items: Item[] = bodies.flatMap((b, j) => (b.clearsForNextStep ? [] : [item(b, j)]));
-  for (const c of copies) {
-    items.push({ text: `for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.cur}[i] = ${c.next}[i]; }`, reads: new Set([c.nextKey]), writes: new Set([c.curKey]), nonLocal: new Set() });
-  }
   bodies.forEach((b, j) => { if (b.clearsForNextStep) items.push(item(b, j)); });
+  const call = (x: Item, odd: boolean): string => {
+    const fn = `k${x.j}${odd && hasOdd[x.j] ? 'o' : ''}`;
+    return x.body.dynamicCount
+      ? `{ let n = ${x.body.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) { ${fn}(i, t); } } // ${x.body.name}`
+      : `for (var i = lid; i < ${x.body.invocations}u; i += ${wg}u) { ${fn}(i, t); } // ${x.body.name}`;
+  };
   // a barrier separates waves: the barrier count is the dependency depth, not the kernel count
   const waves = dependencyWaves(items, { sameThread: true });
   const barrier = 'storageBarrier(); workgroupBarrier();';
-  const steps = waves.flatMap((w) => [...w.map((x) => x.text), barrier]);
+  const step = (odd: boolean) => waves.flatMap((w) => [...w.map((x) => call(x, odd)), barrier]);
   const lines = [
     '// persistent workgroup',
     ...PRELUDE,
@@ -376,8 +386,16 @@ export function framePersistent(
     'fn main(@builtin(local_invocation_index) lid: u32) {',
     '  for (var s = 0u; s < rnd.count; s++) {',
     '    let t = rnd.t0 + s;',
-    ...steps.map((l) => `    ${l}`),
+    ...(copies.length
+      ? ['    if ((s & 1u) == 0u) {', ...step(false).map((l) => `      ${l}`), '    } else {', ...step(true).map((l) => `      ${l}`), '    }']
+      : step(false).map((l) => `    ${l}`)),
     '  }',
+    ...(copies.length ? [
+      '  // an even number of steps left the new values in the step-entry copies',
+      '  if ((rnd.count & 1u) == 0u) {',
+      ...copies.map((c) => `    for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.next}[i] = ${c.cur}[i]; }`),
+      '  }',
+    ] : []),
     '}',
   ];
   return { name: 'persistent', wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: wg, bindings: bind.list };

@@ -348,8 +348,7 @@ function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (
   const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
   bind.begin(); // the copies' bindings must not count as the last body's accesses
   const copies = list.filter((b) => b.pingPong).map((b) => ({
-    cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'),
-    curKey: `${b.id}:cur`, nextKey: `${b.id}:next`, elements: b.elements,
+    cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'), elements: b.elements,
   }));
   return framePersistent(bodies, bind, copies, wg);
 }
