@@ -260,6 +260,8 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(/temporal fusion needs an element-local step.*2 phase\(s\).*dispatch-chain/s);
     const auto = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
     expect(auto.lowering).toBe('persistent-workgroup');
+    // the spike kernel and the spike list share one loop over the neurons (same wave, same size)
+    expect(auto.kernels[0]!.wgsl).toMatch(/for \(var i = lid; i < \d+u; i \+= \d+u\) \{ k\d+\(i, t\); k\d+\(i, t\); \} \/\/ k\d+_ew_p0, k\d+_event_compact_p1/);
     // one shader: the counts are atomic everywhere in it
     expect(auto.kernels[0]!.wgsl).toMatch(/atomicStore\(/);
     expect(auto.kernels[0]!.wgsl).toMatch(/atomicLoad\(/);

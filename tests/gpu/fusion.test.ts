@@ -20,7 +20,7 @@
  * The final state read back from the ping-pong buffers must equal the last step's y bit for bit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencyWaves, fuseElementwise, interpretStep, lower, optimize, ops, phaseSplit, SpiketraceError, Tensor, bind, type Graph, type HostArray, type TypedArray } from '@spiketrace/compiler';
+import { dependencyWaves, fuseElementwise, sharedLoops, interpretStep, lower, optimize, ops, phaseSplit, SpiketraceError, Tensor, bind, type Graph, type HostArray, type TypedArray } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
 import { randomChain, type ChainSpec } from '../helpers/chains.ts';
 import { traceGraph } from '../helpers/graph.ts';
@@ -267,6 +267,16 @@ describe('dependency waves', () => {
   it('same thread: a consumer listed after its producer is never scheduled before it', () => {
     const w = dependencyWaves([item('p0', ['s'], ['x'], ['x']), item('p1', ['x'], ['y'], []), item('c', ['y'], ['z'], [])], { sameThread: true });
     expect(names(w)).toEqual([['p0'], ['p1', 'c']]);
+  });
+  it('same-size kernels of a wave share a loop; an item never moves ahead of one it depends on', () => {
+    const sized = (name: string, size: number | undefined, reads: string[], writes: string[]) => ({ ...item(name, reads, writes, []), size });
+    const groups = sharedLoops([
+      sized('spike', 100, ['V'], ['flag']), sized('compact', 100, ['flag'], ['list']), sized('words', 4, ['x'], ['w']),
+      sized('zero', 100, [], ['count']),                // independent of 'words': joins the first loop
+      sized('use', 4, ['w'], ['u']), sized('late', 100, ['u'], ['v']), // depends on 'use': stays behind it
+      sized('dyn', undefined, ['list'], ['c']), sized('dyn2', undefined, ['list'], ['d']),
+    ]);
+    expect(groups.map((g) => g.map((x) => x.name))).toEqual([['spike', 'compact', 'zero'], ['words', 'use'], ['late'], ['dyn'], ['dyn2']]);
   });
   it("an item whose accesses are unknown ('*' or no nonLocal) is ordered against everything", () => {
     const w = dependencyWaves([item('a', ['s'], ['x'], []), item('b', ['x'], ['y']), item('c', ['*'], ['*'], [])], { sameThread: true });

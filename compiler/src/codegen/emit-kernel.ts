@@ -277,21 +277,12 @@ export interface Access {
  * both touch a buffer only at their own element are ordered by program order and need no barrier.
  */
 export function dependencyWaves<T extends Access>(items: readonly T[], opts: { sameThread?: boolean } = {}): T[][] {
-  const nonLocal = (x: T, k: string): boolean => !opts.sameThread || !x.nonLocal || x.nonLocal.has(k);
-  // 2: needs a barrier after `a`; 1: only needs to come after `a` (same wave, later in program order)
-  const order = (a: T, b: T, x: ReadonlySet<string>, y: ReadonlySet<string>): number => {
-    if (x.has('*') || y.has('*')) return 2;
-    let r = 0;
-    for (const k of y) if (x.has(k)) r = Math.max(r, nonLocal(a, k) || nonLocal(b, k) ? 2 : 1);
-    return r;
-  };
-  const after = (a: T, b: T): number => Math.max(order(a, b, a.writes, b.reads), order(a, b, a.writes, b.writes), order(a, b, a.reads, b.writes));
   const waves: T[][] = [];
   for (const it of items) {
     let at = 0;
     waves.forEach((w, k) => {
       for (const x of w) {
-        const r = after(x, it);
+        const r = dependence(x, it, opts);
         if (r === 2) at = Math.max(at, k + 1);
         else if (r === 1) at = Math.max(at, k);
       }
@@ -299,6 +290,44 @@ export function dependencyWaves<T extends Access>(items: readonly T[], opts: { s
     (waves[at] ??= []).push(it);
   }
   return waves;
+}
+
+/**
+ * The loops of one wave of the persistent shader: kernels over the same number of elements share
+ * one loop (element i of each, in program order), so a thread walks its elements once per wave and
+ * the compiler sees one body per element. An item joins the latest earlier loop of its size if it
+ * depends on nothing in the loops it would move ahead of. Items of dynamic size (`size`
+ * undefined) keep loops of their own.
+ */
+export function sharedLoops<T extends Access & { size: number | undefined }>(wave: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  for (const x of wave) {
+    let target = -1;
+    for (let k = groups.length - 1; k >= 0 && x.size !== undefined; k--) {
+      const g = groups[k] as T[];
+      if (g[0]!.size === x.size) { target = k; break; }
+      if (g.some((y) => dependence(y, x, { sameThread: true }) !== 0)) break;
+    }
+    if (target >= 0) groups[target]!.push(x);
+    else groups.push([x]);
+  }
+  return groups;
+}
+
+/**
+ * How item `b`, coming after `a` in program order, depends on it: 0 not at all, 1 only at their
+ * own elements (with `sameThread`: `b` runs after `a` on the same invocation, no barrier), 2
+ * through other elements (a barrier between them).
+ */
+export function dependence(a: Access, b: Access, opts: { sameThread?: boolean } = {}): 0 | 1 | 2 {
+  const nonLocal = (x: Access, k: string): boolean => !opts.sameThread || !x.nonLocal || x.nonLocal.has(k);
+  const order = (x: ReadonlySet<string>, y: ReadonlySet<string>): 0 | 1 | 2 => {
+    if (x.has('*') || y.has('*')) return 2;
+    let r: 0 | 1 | 2 = 0;
+    for (const k of y) if (x.has(k)) r = nonLocal(a, k) || nonLocal(b, k) ? 2 : Math.max(r, 1) as 0 | 1 | 2;
+    return r;
+  };
+  return Math.max(order(a.writes, b.reads), order(a.writes, b.writes), order(a.reads, b.writes)) as 0 | 1 | 2;
 }
 
 /**
@@ -365,16 +394,20 @@ export function framePersistent(
   });
   const items: Item[] = bodies.flatMap((b, j) => (b.clearsForNextStep ? [] : [item(b, j)]));
   bodies.forEach((b, j) => { if (b.clearsForNextStep) items.push(item(b, j)); });
-  const call = (x: Item, odd: boolean): string => {
-    const fn = `k${x.j}${odd && hasOdd[x.j] ? 'o' : ''}`;
+  const fn = (x: Item, odd: boolean) => `k${x.j}${odd && hasOdd[x.j] ? 'o' : ''}(i, t);`;
+  const loop = (g: Item[], odd: boolean): string => {
+    const x = g[0] as Item;
+    const calls = `{ ${g.map((y) => fn(y, odd)).join(' ')} }`;
+    const names = ` // ${g.map((y) => y.body.name).join(', ')}`;
     return x.body.dynamicCount
-      ? `{ let n = ${x.body.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) { ${fn}(i, t); } } // ${x.body.name}`
-      : `for (var i = lid; i < ${x.body.invocations}u; i += ${wg}u) { ${fn}(i, t); } // ${x.body.name}`;
+      ? `{ let n = ${x.body.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) ${calls} }${names}`
+      : `for (var i = lid; i < ${x.body.invocations}u; i += ${wg}u) ${calls}${names}`;
   };
+  const loops = (w: Item[]): Item[][] => sharedLoops(w.map((x) => ({ ...x, size: x.body.dynamicCount ? undefined : x.body.invocations })));
   // a barrier separates waves: the barrier count is the dependency depth, not the kernel count
   const waves = dependencyWaves(items, { sameThread: true });
   const barrier = 'storageBarrier(); workgroupBarrier();';
-  const step = (odd: boolean) => waves.flatMap((w) => [...w.map((x) => call(x, odd)), barrier]);
+  const step = (odd: boolean) => waves.flatMap((w) => [...loops(w).map((g) => loop(g, odd)), barrier]);
   const lines = [
     '// persistent workgroup',
     ...PRELUDE,
