@@ -160,6 +160,11 @@ describe('a step with reductions', () => {
     expect(auto.lowering).toBe('persistent-workgroup');
     expect(auto.kernels.length).toBe(1);
     expect(auto.kernels[0]!.wgsl).toMatch(/storageBarrier\(\); workgroupBarrier\(\);/);
+    // registers: the State that only its own element touches (peak, written by a [1] reduction);
+    // not v, which the reductions read across elements
+    const slot = (name: string) => auto.buffers.find((b) => b.name === name)!.id;
+    expect(auto.kernels[0]!.wgsl).toContain(`var<private> p${slot('peak')}a: array<f32, 1>;`);
+    expect(auto.kernels[0]!.wgsl).not.toContain(`var<private> p${slot('v')}a`);
     const plan = lower(g, 10, { lowering: 'dispatch-chain', maxStorageBuffers: 16 });
     expect(plan.stepsPerRound).toBe(1);
     expect(plan.kernels.length).toBeGreaterThan(1);

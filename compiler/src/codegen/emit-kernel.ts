@@ -110,17 +110,43 @@ export class Bindings {
     return name;
   }
 
+  /** A register array holds the invocation's own elements only: element i is slot m. */
+  #own(arr: string, idx: string): string {
+    if (idx !== 'i') throw new Error(`emit: register array ${arr} read at ${idx}, not at the invocation's own element`);
+    return 'm';
+  }
+
   #note(arr: string, idx: string): void {
     const key = this.#keyOf.get(arr);
     if (key) (idx === 'i' ? this.#atOwn : this.#atOther).add(key);
   }
 
-  constructor(readonly atomic: ReadonlySet<number> = new Set(), readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map()) {}
+  /** Register arrays standing for buffers (see PrivateBuffer): their names. */
+  #privateNames = new Set<string>();
 
-  /** `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target). */
-  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string, untracked = false): string {
+  constructor(
+    readonly atomic: ReadonlySet<number> = new Set(),
+    readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map(),
+    /** Buffers that live in per-invocation register arrays (persistent shader): buffer id -> base name. */
+    readonly registers: ReadonlyMap<number, string> = new Map(),
+  ) {}
+
+  /**
+   * `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target).
+   * A buffer in `registers` gets its register array instead (`p<id>a`/`p<id>b` for a State's two
+   * copies, cur and next; `p<id>` otherwise), indexed by the loop counter `m`; `storage` forces the
+   * buffer's binding (to fill the registers or write them back).
+   */
+  name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string, untracked = false, storage = false): string {
     // an arena range counts as its own buffer: kernels on different ranges do not conflict
     if (!untracked) (access === 'read' ? this.#reads : this.#writes).add(`${b.id}:${side}`);
+    const reg = storage ? undefined : this.registers.get(b.id);
+    if (reg !== undefined) {
+      const nm = side === 'only' ? reg : `${reg}${side === 'cur' ? 'a' : 'b'}`;
+      this.#privateNames.add(nm);
+      this.#keyOf.set(nm, `${b.id}:${side}`);
+      return nm;
+    }
     const slot = this.arenas.get(b.id);
     if (slot) {
       const arr = this.name(slot.arena, 'only', slot.atomic || access === 'read_write' ? 'read_write' : 'read', slot.atomic ? 'atomic<i32>' : 'u32', true);
@@ -163,6 +189,7 @@ export class Bindings {
 
   load(arr: string, idx: string, dtype: DType): string {
     this.#note(arr, idx);
+    if (this.#privateNames.has(arr)) return `${arr}[${this.#own(arr, idx)}]`;
     const r = this.#ranges.get(arr);
     if (r) {
       const [a, off, atomic] = r;
@@ -179,6 +206,7 @@ export class Bindings {
 
   store(arr: string, idx: string, v: string, dtype: DType): string {
     this.#note(arr, idx);
+    if (this.#privateNames.has(arr)) return `${arr}[${this.#own(arr, idx)}] = ${v};`;
     const r = this.#ranges.get(arr);
     if (r) {
       const [a, off, atomic] = r;
@@ -193,6 +221,7 @@ export class Bindings {
   /** `atomicAdd` on an i32 element of an atomic binding or atomic arena range. */
   atomicAdd(arr: string, idx: string, v: string): string {
     this.#note(arr, idx);
+    if (this.#privateNames.has(arr)) throw new Error(`emit: atomics on register array ${arr}`);
     const r = this.#ranges.get(arr);
     return r ? `atomicAdd(&${r[0]}[${r[1]}u + ${idx}], ${v});` : `atomicAdd(&${arr}[${idx}], ${v});`;
   }
@@ -363,29 +392,44 @@ export function frameWave(bodies: KernelBody[], bind: Bindings, wg: number): Pla
   return { name, wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: start, bindings: bind.list };
 }
 
+/** Buffers of a persistent shader that live in register arrays (see lower.ts, registerBuffers). */
+export interface RegisterPlan {
+  /** `var<private>` declarations. */
+  decls: string[];
+  /** A State's two register copies (cur, next): swapped by odd steps like its two bindings. */
+  pairs: [string, string][];
+  /** Before the first step: fill registers from the States and constants they hold. */
+  prologue: string[];
+  /** After the last step: write the States' registers back to their bindings. */
+  epilogue: string[];
+}
+
 /**
  * The persistent-workgroup shader: one workgroup runs every step of the round, every kernel of a
- * step as a loop strided by the workgroup size, storage + workgroup barriers between dependency
- * waves (all in uniform control flow: the step loop's bound is uniform).
+ * step as a loop over the invocation's elements i = lid + m * workgroupSize (m = 0, 1, ...),
+ * storage + workgroup barriers between dependency waves (all in uniform control flow: the step
+ * loop's bound is uniform).
  *
  * A written State has two copies, `cur` and `next`; even steps read `cur` and write `next`, odd
  * steps the other way round (each kernel that touches one exists in both versions, the odd one
  * with the two names swapped), so no step copies a State. The runtime swaps the copies after each
  * round, expecting the result in `next`: after an even number of steps it is in `cur`, and one
- * copy per round moves it.
+ * copy per round moves it. States held in registers (`regs`) alternate the same way between their
+ * two register arrays and are written to `next` once, after the last step.
  */
 export function framePersistent(
-  bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; elements: number }[], wg: number,
+  bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; elements: number }[], wg: number, regs?: RegisterPlan,
 ): PlanKernel {
   const helpers = new Set<string>();
   bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
   const swap = new Map<string, string>();
   for (const c of copies) swap.set(c.cur, c.next).set(c.next, c.cur);
-  const swapped = (l: string) => l.replace(/\bb\d+\b/g, (m) => swap.get(m) ?? m);
+  for (const [x, y] of regs?.pairs ?? []) swap.set(x, y).set(y, x);
+  const swapped = (l: string) => l.replace(/\b(?:b\d+|p\d+[ab])\b/g, (m) => swap.get(m) ?? m);
   const hasOdd = bodies.map((b) => b.lines.some((l) => swapped(l) !== l));
   const fns = bodies.flatMap((b, j) => [
-    [`fn k${j}(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'),
-    ...(hasOdd[j] ? [[`fn k${j}o(i: u32, t: u32) {`, ...b.lines.map((l) => `  ${swapped(l)}`), '}'].join('\n')] : []),
+    [`fn k${j}(i: u32, t: u32, m: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'),
+    ...(hasOdd[j] ? [[`fn k${j}o(i: u32, t: u32, m: u32) {`, ...b.lines.map((l) => `  ${swapped(l)}`), '}'].join('\n')] : []),
   ]);
   // kernels that clear a buffer for the next step (event_count's zero) run after every reader
   type Item = Access & { j: number; body: KernelBody };
@@ -394,44 +438,56 @@ export function framePersistent(
   });
   const items: Item[] = bodies.flatMap((b, j) => (b.clearsForNextStep ? [] : [item(b, j)]));
   bodies.forEach((b, j) => { if (b.clearsForNextStep) items.push(item(b, j)); });
-  const fn = (x: Item, odd: boolean) => `k${x.j}${odd && hasOdd[x.j] ? 'o' : ''}(i, t);`;
   const loop = (g: Item[], odd: boolean): string => {
     const x = g[0] as Item;
-    const calls = `{ ${g.map((y) => fn(y, odd)).join(' ')} }`;
     const names = ` // ${g.map((y) => y.body.name).join(', ')}`;
+    const call = (m: string) => g.map((y) => `k${y.j}${odd && hasOdd[y.j] ? 'o' : ''}(i, t, ${m});`).join(' ');
     return x.body.dynamicCount
-      ? `{ let n = ${x.body.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) ${calls} }${names}`
-      : `for (var i = lid; i < ${x.body.invocations}u; i += ${wg}u) ${calls}${names}`;
+      ? `{ let n = ${x.body.dynamicCount}; for (var i = lid; i < n; i += ${wg}u) { ${call('0u')} } }${names}`
+      : `${ownElements(x.body.invocations, wg)} ${call('m')} } }${names}`;
   };
   const loops = (w: Item[]): Item[][] => sharedLoops(w.map((x) => ({ ...x, size: x.body.dynamicCount ? undefined : x.body.invocations })));
   // a barrier separates waves: the barrier count is the dependency depth, not the kernel count
   const waves = dependencyWaves(items, { sameThread: true });
   const barrier = 'storageBarrier(); workgroupBarrier();';
   const step = (odd: boolean) => waves.flatMap((w) => [...loops(w).map((g) => loop(g, odd)), barrier]);
+  const alternate = copies.length > 0 || (regs?.pairs.length ?? 0) > 0;
   const lines = [
     '// persistent workgroup',
     ...PRELUDE,
     ...bind.decls,
     ...bind.shared,
+    ...(regs?.decls ?? []),
     ...helperText(helpers),
     ...fns,
     `@compute @workgroup_size(${wg})`,
     'fn main(@builtin(local_invocation_index) lid: u32) {',
+    ...(regs?.prologue ?? []).map((l) => `  ${l}`),
     '  for (var s = 0u; s < rnd.count; s++) {',
     '    let t = rnd.t0 + s;',
-    ...(copies.length
+    ...(alternate
       ? ['    if ((s & 1u) == 0u) {', ...step(false).map((l) => `      ${l}`), '    } else {', ...step(true).map((l) => `      ${l}`), '    }']
       : step(false).map((l) => `    ${l}`)),
     '  }',
     ...(copies.length ? [
       '  // an even number of steps left the new values in the step-entry copies',
       '  if ((rnd.count & 1u) == 0u) {',
-      ...copies.map((c) => `    for (var i = lid; i < ${c.elements}u; i += ${wg}u) { ${c.next}[i] = ${c.cur}[i]; }`),
+      ...copies.map((c) => `    ${ownElements(c.elements, wg)} ${c.next}[i] = ${c.cur}[i]; } }`),
       '  }',
     ] : []),
+    ...(regs?.epilogue ?? []).map((l) => `  ${l}`),
     '}',
   ];
   return { name: 'persistent', wgsl: lines.join('\n') + '\n', workgroupSize: wg, invocations: wg, bindings: bind.list };
+}
+
+/**
+ * The opening of a loop over this invocation's elements of `n`: slot m holds element
+ * i = lid + m * wg. The trip count is a constant, so a compiler can unroll it and keep register
+ * arrays indexed by m in registers. Close with `} }`.
+ */
+export function ownElements(n: number, wg: number): string {
+  return `for (var m = 0u; m < ${Math.ceil(n / wg)}u; m++) { let i = lid + m * ${wg}u; if (i < ${n}u) {`;
 }
 
 /**

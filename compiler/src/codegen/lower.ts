@@ -18,7 +18,8 @@ import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
-import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody } from './emit-kernel.ts';
+import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, ownElements, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
+import { wgslType } from '../ir/dtype.ts';
 
 export type LoweringChoice = Lowering | 'auto';
 
@@ -343,12 +344,79 @@ function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (
     lists.set(k.node, list.length);
     list.push({ id: list.length, name: `%${k.node} spike list`, role: 'temp', index: -1, dtype: 'u32', shape: [elements], elements, pingPong: false });
   }
-  const bind = new Bindings(new Set(), packArenas(g, fused, list, maxBytes));
-  const c: EmitContext = { ...ctx(false, bind), persistent: { eventList: (node) => list[lists.get(node) as number] as PlanBuffer } };
-  const bodies = fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body));
+  const arenas = packArenas(g, fused, list, maxBytes);
+  const emit = (registers: Map<number, string>) => {
+    const bind = new Bindings(new Set(), arenas, registers);
+    const c: EmitContext = { ...ctx(false, bind), persistent: { eventList: (node) => list[lists.get(node) as number] as PlanBuffer } };
+    return { bind, bodies: fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body)) };
+  };
+  // first pass: which buffers every kernel touches only at its own element; second: those in registers
+  const first = emit(new Map());
+  const registers = registerBuffers(first.bodies, list, wg);
+  const { bind, bodies } = registers.size ? emit(registers) : first;
   bind.begin(); // the copies' bindings must not count as the last body's accesses
-  const copies = list.filter((b) => b.pingPong).map((b) => ({
+  const copies = list.filter((b) => b.pingPong && !registers.has(b.id)).map((b) => ({
     cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'), elements: b.elements,
   }));
-  return framePersistent(bodies, bind, copies, wg);
+  return framePersistent(bodies, bind, copies, wg, registerPlan(list, registers, bind, wg));
+}
+
+/** Most register slots (elements per invocation) one buffer may take, and all buffers together. */
+export const REGISTER_MAX_SLOTS = 8;
+export const REGISTER_BUDGET = 64;
+
+/**
+ * Buffers of the persistent shader that can live in per-invocation registers: every kernel
+ * touches them only at its own element (so invocation lid only ever needs elements lid + m * wg),
+ * they are States, carries, constants or temps (not per-step inputs or results), and they fit
+ * REGISTER_MAX_SLOTS slots each and REGISTER_BUDGET in all (a State counts twice: two copies).
+ * Smallest first, so a budget that runs out keeps the most buffers. Returns id -> base name.
+ */
+function registerBuffers(bodies: KernelBody[], list: PlanBuffer[], wg: number): Map<number, string> {
+  const local = new Map<number, boolean>();
+  for (const b of bodies) {
+    const acc = b.access;
+    for (const key of acc ? [...acc.reads, ...acc.writes] : []) {
+      if (!/^\d+:/.test(key)) continue;
+      const id = Number(key.split(':')[0]);
+      local.set(id, (local.get(id) ?? true) && !b.dynamicCount && !(acc as { nonLocal: Set<string> }).nonLocal.has(key));
+    }
+  }
+  const out = new Map<number, string>();
+  let used = 0;
+  const candidates = list.filter((b) => local.get(b.id) === true && ['state', 'carry', 'captured', 'temp'].includes(b.role))
+    .sort((x, y) => x.elements - y.elements || x.id - y.id);
+  for (const b of candidates) {
+    const slots = Math.ceil(b.elements / wg) * (b.pingPong ? 2 : 1);
+    if (Math.ceil(b.elements / wg) > REGISTER_MAX_SLOTS || used + slots > REGISTER_BUDGET) continue;
+    used += slots;
+    out.set(b.id, `p${b.id}`);
+  }
+  return out;
+}
+
+/** Declarations, fill and write-back of the register buffers (framePersistent). */
+function registerPlan(list: PlanBuffer[], registers: Map<number, string>, bind: Bindings, wg: number): RegisterPlan {
+  const plan: RegisterPlan = { decls: [], pairs: [], prologue: [], epilogue: [] };
+  for (const [id, base] of registers) {
+    const b = list[id] as PlanBuffer;
+    const type = `array<${wgslType(b.dtype)}, ${Math.ceil(b.elements / wg)}>`;
+    const own = ownElements(b.elements, wg);
+    if (b.pingPong) {
+      plan.decls.push(`var<private> ${base}a: ${type};`, `var<private> ${base}b: ${type};`);
+      plan.pairs.push([`${base}a`, `${base}b`]);
+      const cur = bind.name(b, 'cur', 'read_write', undefined, true, true);
+      const next = bind.name(b, 'next', 'read_write', undefined, true, true);
+      plan.prologue.push(`${own} ${base}a[m] = ${bind.load(cur, 'i', b.dtype)}; } }`);
+      // after an odd number of steps the newest values are in the second copy
+      plan.epilogue.push(
+        `if ((rnd.count & 1u) == 1u) { ${own} ${bind.store(next, 'i', `${base}b[m]`, b.dtype)} } } }`,
+        `else { ${own} ${bind.store(next, 'i', `${base}a[m]`, b.dtype)} } } }`,
+      );
+    } else {
+      plan.decls.push(`var<private> ${base}: ${type};`);
+      if (b.role !== 'temp') plan.prologue.push(`${own} ${base}[m] = ${bind.load(bind.name(b, 'only', 'read', undefined, true, true), 'i', b.dtype)}; } }`);
+    }
+  }
+  return plan;
 }
