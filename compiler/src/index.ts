@@ -19,7 +19,7 @@ export { dce } from './passes/dce.ts';
 export { phaseSplit, type Phases } from './passes/phase-split.ts';
 export { fuseElementwise, type FusedStep, type KernelSpec } from './passes/fuse-elementwise.ts';
 export { lower, canFuseTime, type LowerOptions, type LoweringChoice } from './codegen/lower.ts';
-export { dependencyWaves, sharedLoops, type Access } from './codegen/emit-kernel.ts';
+export { dependencyWaves, sharedLoops, PACK_SHARED_MAX_BYTES, type Access } from './codegen/emit-kernel.ts';
 export { interpretStep, type StepResult, type InputBinder } from './interp/interpret.ts';
 export type { Pass } from './passes/pass.ts';
 export { writeBundleModule, bundleModuleText, stateProperty, type WriteModuleOptions } from './bundle/write-module.ts';

@@ -1,6 +1,6 @@
 /** pack_bits: spike rasters as bitfields, GPU against the CPU reference, both multi-kernel lowerings. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bind, optimize, ops, ShapeError, Tensor } from '@spiketrace/compiler';
+import { bind, optimize, ops, PACK_SHARED_MAX_BYTES, ShapeError, Tensor } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
 import { traceGraph } from '../helpers/graph.ts';
 import { EXACT, expectAllClose, runOnCpu, runOnGpu } from '../helpers/gpu.ts';
@@ -32,7 +32,8 @@ describe('pack_bits', () => {
   });
 
   it.each([
-    [[5], 'bool'], [[33], 'f32'], [[2, 70], 'bool'], [[4000], 'f32'], [[3, 64], 'f32'],
+    // [40, 1040]: 1320 words, more than the persistent shader packs in workgroup memory (generic kernel)
+    [[5], 'bool'], [[33], 'f32'], [[2, 70], 'bool'], [[4000], 'f32'], [[3, 64], 'f32'], [[40, 1040], 'bool'],
   ] as const)('shape %j %s: equal to the reference over several steps, chain and persistent', async (shape, dtype) => {
     const n = shape.reduce((a, d) => a * d, 1);
     const steps = 4;
@@ -41,9 +42,15 @@ describe('pack_bits', () => {
     const tr = traceGraph('pack', (k) => ({ ys: [ops.packBits(k.xs(0, dtype, [...shape]))] }));
     const g = optimize(tr.graph, { verifyEach: true });
     const cpu = runOnCpu(g, steps, { xs: [xs] });
+    const shared = Math.ceil((shape[shape.length - 1] as number) / 32) * (n / (shape[shape.length - 1] as number)) * 4 <= PACK_SHARED_MAX_BYTES;
     for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
       const gpu = await runOnGpu(ctx, g, steps, { xs: [xs] }, lowering);
       expectAllClose(gpu.ys[0], cpu.ys[0], EXACT, `${lowering} ${JSON.stringify(shape)}`);
+      if (lowering === 'dispatch-chain') continue;
+      // workgroup words (cleared as they are stored), also across rounds (fresh workgroup memory)
+      expect(gpu.plan.kernels[0]!.wgsl.includes('pack_or')).toBe(shared);
+      const rounds = await runOnGpu(ctx, g, steps, { xs: [xs] }, lowering, { stepsPerRound: 3 });
+      expectAllClose(rounds.ys[0], cpu.ys[0], EXACT, `${lowering} in rounds of 3 steps ${JSON.stringify(shape)}`);
     }
     // the last row of the all-ones step has exactly n bits set
     const words = Math.ceil((shape[shape.length - 1] as number) / 32);

@@ -505,7 +505,46 @@ export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitC
 export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext, part?: number): { body: KernelBody; bind: Bindings }[] {
   if (spec.kind === 'elementwise') return [tracked(ctx, () => emitElementwise(g, spec, index, ctx))];
   if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx, part);
+  if (ctx.bindings && ctx.persistent && g.node(spec.node).op === 'pack_bits' && sizeOf(g.node(spec.node).shape) * 4 <= PACK_SHARED_MAX_BYTES) {
+    return emitPackShared(g, spec, index, ctx.bindings, ctx);
+  }
   return [tracked(ctx, () => emitGlobal(g, spec, index, ctx))];
+}
+
+/**
+ * Most workgroup memory a persistent shader's pack_bits may use for its words: far below WebGPU's
+ * guaranteed 16 KiB, so no device limit beyond the default is needed.
+ */
+export const PACK_SHARED_MAX_BYTES = 4096;
+
+/**
+ * pack_bits in the persistent shader, as two kernels around a workgroup array of atomic words:
+ *  1. or:    one invocation per input element; a set element ORs its bit into its word. It reads
+ *            its input at its own element, so it shares a loop with the kernel computing it, and
+ *            the input can stay in registers;
+ *  2. store: one invocation per word, `atomicExchange(&words[w], 0)` into the result (cleared for
+ *            the next step in the same operation).
+ * The generic kernel gives each word one invocation that reads its 32 inputs from memory.
+ */
+function emitPackShared(g: Graph, spec: GlobalKernelSpec, index: number, bind: Bindings, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
+  const n = g.node(spec.node);
+  const s = g.node(n.src[0] as number);
+  const len = s.shape[s.shape.length - 1] as number;
+  const words = n.shape[n.shape.length - 1] as number;
+  const total = sizeOf(n.shape);
+  const name = `pk${index}`;
+  const type = `array<atomic<u32>, ${total}>`;
+  bind.begin();
+  const at = operandReader(g, s.id, bind, ctx);
+  const arr = bind.workgroupVar(name, type);
+  const set = s.dtype === 'bool' ? at('i') : `${at('i')} != ${s.dtype === 'f32' ? '0.0' : '0'}`;
+  const orLines = [`if (${set}) {`, `  let j = i % ${len}u;`, `  atomicOr(&${arr}[(i / ${len}u) * ${words}u + j / 32u], 1u << (j % 32u));`, '}'];
+  const or: KernelBody = { name: `k${index}_pack_or_p${spec.phase}`, invocations: sizeOf(s.shape), lines: orLines, helpers: new Set(), access: bind.end() };
+  bind.begin();
+  bind.workgroupVar(name, type);
+  const store: KernelBody = { name: `k${index}_pack_store_p${spec.phase}`, invocations: total, lines: [`let w = atomicExchange(&${arr}[i], 0u);`, ...resultStores(g, spec, ctx, bind, 'w', 'u32')], helpers: new Set() };
+  store.access = bind.end();
+  return [{ body: or, bind }, { body: store, bind }];
 }
 
 /** With shared bindings, record the buffers one body touches (for barrier placement). */
