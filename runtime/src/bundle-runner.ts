@@ -66,6 +66,7 @@ export class BundleRunner {
           maxComputeWorkgroupsPerDimension: d.limits.maxComputeWorkgroupsPerDimension,
           minUniformBufferOffsetAlignment: d.limits.minUniformBufferOffsetAlignment,
           maxComputeInvocationsPerWorkgroup: d.limits.maxComputeInvocationsPerWorkgroup,
+          maxComputeWorkgroupStorageSize: d.limits.maxComputeWorkgroupStorageSize,
         },
       };
     } else {

@@ -18,6 +18,7 @@ export interface GpuContext {
     maxComputeWorkgroupsPerDimension: number;
     minUniformBufferOffsetAlignment: number;
     maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupStorageSize: number;
   };
 }
 
@@ -94,6 +95,7 @@ async function open(): Promise<GpuContext> {
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       minUniformBufferOffsetAlignment: device.limits.minUniformBufferOffsetAlignment,
       maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
     },
   };
   void device.lost.then(() => {

@@ -123,7 +123,12 @@ describe('event_count on the GPU: one op, random spike patterns per step', () =>
     const runs = [gpu];
     if (lowering === 'persistent-workgroup') {
       expect(gpu.plan.kernels[0]!.wgsl).toMatch(/event_compact[\s\S]*event_deliver[\s\S]*event_reset/);
+      // the counts fit in workgroup memory; with too little of it they stay in a storage buffer
+      expect(gpu.plan.kernels[0]!.wgsl).toMatch(/var<workgroup> cnt\d+: array<atomic<i32>/);
       runs.push(await runOnGpu(ctx, g, steps, inputs, lowering, { stepsPerRound: 4 }));
+      const inMemory = await runOnGpu(ctx, g, steps, inputs, lowering, { maxWorkgroupStorage: 64 });
+      expect(inMemory.plan.kernels[0]!.wgsl).not.toMatch(/var<workgroup> cnt/);
+      runs.push(inMemory);
     }
     const cpu = runOnCpu(g, steps, inputs);
     const m = n / N_PRE * N_POST;

@@ -129,7 +129,12 @@ export class Bindings {
     readonly arenas: ReadonlyMap<number, ArenaSlot> = new Map(),
     /** Buffers that live in per-invocation register arrays (persistent shader): buffer id -> base name. */
     readonly registers: ReadonlyMap<number, string> = new Map(),
+    /** i32 buffers that live in workgroup memory as atomics (persistent shader: event counts): id -> name. */
+    readonly workgroupArrays: ReadonlyMap<number, string> = new Map(),
   ) {}
+
+  /** Names of workgroup arrays standing for buffers (accessed through atomics). */
+  #sharedNames = new Set<string>();
 
   /**
    * `elem` overrides the WGSL element type of the binding (`atomic<i32>` for a scatter target).
@@ -140,6 +145,15 @@ export class Bindings {
   name(b: PlanBuffer, side: PlanBinding['side'], access: PlanBinding['access'], elem?: string, untracked = false, storage = false): string {
     // an arena range counts as its own buffer: kernels on different ranges do not conflict
     if (!untracked) (access === 'read' ? this.#reads : this.#writes).add(`${b.id}:${side}`);
+    const wga = storage ? undefined : this.workgroupArrays.get(b.id);
+    if (wga !== undefined) {
+      if (b.dtype !== 'i32') throw new Error(`emit: workgroup array for ${b.dtype} buffer "${b.name}" (only i32 counts)`);
+      const decl = `var<workgroup> ${wga}: array<atomic<i32>, ${b.elements}>;`;
+      if (!this.shared.includes(decl)) this.shared.push(decl);
+      this.#sharedNames.add(wga);
+      this.#keyOf.set(wga, `${b.id}:${side}`);
+      return wga;
+    }
     const reg = storage ? undefined : this.registers.get(b.id);
     if (reg !== undefined) {
       const nm = side === 'only' ? reg : `${reg}${side === 'cur' ? 'a' : 'b'}`;
@@ -190,6 +204,7 @@ export class Bindings {
   load(arr: string, idx: string, dtype: DType): string {
     this.#note(arr, idx);
     if (this.#privateNames.has(arr)) return `${arr}[${this.#own(arr, idx)}]`;
+    if (this.#sharedNames.has(arr)) return `atomicLoad(&${arr}[${idx}])`;
     const r = this.#ranges.get(arr);
     if (r) {
       const [a, off, atomic] = r;
@@ -207,6 +222,7 @@ export class Bindings {
   store(arr: string, idx: string, v: string, dtype: DType): string {
     this.#note(arr, idx);
     if (this.#privateNames.has(arr)) return `${arr}[${this.#own(arr, idx)}] = ${v};`;
+    if (this.#sharedNames.has(arr)) return `atomicStore(&${arr}[${idx}], ${v});`;
     const r = this.#ranges.get(arr);
     if (r) {
       const [a, off, atomic] = r;

@@ -18,7 +18,7 @@ import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
-import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, ownElements, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
+import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, ownElements, PACK_SHARED_MAX_BYTES, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
 import { wgslType } from '../ir/dtype.ts';
 
 export type LoweringChoice = Lowering | 'auto';
@@ -43,6 +43,11 @@ export interface LowerOptions {
   maxBindingBytes?: number;
   /** Dispatch chain: run independent kernels of a step as one dispatch (default true). */
   mergeWaves?: boolean;
+  /**
+   * The device's maxComputeWorkgroupStorageSize (default WebGPU's 16 KiB): the persistent
+   * workgroup keeps event counts in workgroup memory when they fit.
+   */
+  maxWorkgroupStorage?: number;
 }
 
 /** Kernels up to this many invocations run well inside one workgroup's strided loops. */
@@ -114,7 +119,7 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: bool
   if (choice === 'persistent-workgroup' || (choice === 'auto' && !fusable && persistentFits)) {
     // the persistent shader adds arena buffers: lay them out on a copy, kept only if chosen
     const withArenas = [...buffers.list];
-    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize, maxBindingBytes);
+    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize, maxBindingBytes, opts.maxWorkgroupStorage ?? 16384);
     if (choice === 'auto' && k.bindings.length > limit) {
       lowering = 'dispatch-chain';
       kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(false)));
@@ -335,7 +340,9 @@ function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[], maxBytes: nu
  * (packArenas): a State costs two bindings (its two copies), everything else at most two in all.
  * The runtime uploads xs and captured data into their ranges and reads ys back from theirs.
  */
-function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number, maxBytes: number): PlanKernel {
+function persistentKernel(
+  g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number, maxBytes: number, sharedBytes: number,
+): PlanKernel {
   // each event_count gets a list of the (batch, pre) indices that spiked this step (emitEventCompacted)
   const lists = new Map<number, number>();
   for (const k of fused.kernels) {
@@ -345,8 +352,9 @@ function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (
     list.push({ id: list.length, name: `%${k.node} spike list`, role: 'temp', index: -1, dtype: 'u32', shape: [elements], elements, pingPong: false });
   }
   const arenas = packArenas(g, fused, list, maxBytes);
+  const shared = workgroupCounts(g, fused, list, sharedBytes);
   const emit = (registers: Map<number, string>) => {
-    const bind = new Bindings(new Set(), arenas, registers);
+    const bind = new Bindings(new Set(), arenas, registers, shared);
     const c: EmitContext = { ...ctx(false, bind), persistent: { eventList: (node) => list[lists.get(node) as number] as PlanBuffer } };
     return { bind, bodies: fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body)) };
   };
@@ -359,6 +367,31 @@ function persistentKernel(g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (
     cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'), elements: b.elements,
   }));
   return framePersistent(bodies, bind, copies, wg, registerPlan(list, registers, bind, wg));
+}
+
+/**
+ * Event counts that the persistent shader keeps in workgroup memory (atomics there are far cheaper
+ * than on storage buffers, and the step's consumers read them without a memory round trip): in
+ * program order, each event_count whose counts fit in what the device's workgroup storage leaves
+ * after the shader's other workgroup variables (packed spike words, spike counters). Buffer id -> name.
+ */
+function workgroupCounts(g: Graph, fused: FusedStep, list: PlanBuffer[], limit: number): Map<number, string> {
+  let used = 0;
+  for (const k of fused.kernels) {
+    if (k.kind !== 'global') continue;
+    const n = g.node(k.node);
+    if (n.op === 'event_count') used += 4;
+    if (n.op === 'pack_bits' && sizeOf(n.shape) * 4 <= PACK_SHARED_MAX_BYTES) used += sizeOf(n.shape) * 4;
+  }
+  const out = new Map<number, string>();
+  for (const k of fused.kernels) {
+    if (k.kind !== 'global' || g.node(k.node).op !== 'event_count') continue;
+    const b = list.find((x) => x.role === 'temp' && x.index === k.node);
+    if (!b || used + b.elements * 4 > limit) continue;
+    used += b.elements * 4;
+    out.set(b.id, `cnt${k.node}`);
+  }
+  return out;
 }
 
 /** Most register slots (elements per invocation) one buffer may take, and all buffers together. */

@@ -282,7 +282,7 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
     let plan = c.plans.get(planKey);
     if (!plan) {
       plan = lower(c.graph, req.steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: ctx.limits.maxComputeWorkgroupStorageSize, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
       });
       c.plans.set(planKey, plan);
     }

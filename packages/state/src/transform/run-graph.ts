@@ -69,7 +69,7 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
     if (!p) {
       const tc = performance.now();
       const plan = lower(g, steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: ctx.limits.maxComputeWorkgroupStorageSize, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
       });
       p = { plan, exe: await Executable.create(ctx, plan) };
       byKey.set(key, p);
