@@ -55,11 +55,11 @@ export interface OpArgs {
   // src = [x [..., nPost] f32, indices i32 [nPre, k]] -> f32 [..., nPre]:
   // out[b, p] = sum_j x[b, indices[p, j]] (event_count's adjoint: cotangents gathered along the connectivity)
   event_gather: null;
-  pack_bits: null;
+  pack_bits: null;                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
   matmul: null;                          // src = [x [..., n], w [n, m]]: [..., m], y = x @ w
   matmul_wt: null;                       // src = [x [..., m], w [n, m]]: [..., n], y = x @ w^T
   matmul_xt: null;                       // src = [x [R..., n], y [R..., m]]: [n, m], x^T @ y summed over every leading row
-  rand_uniform: { seed: number; stream: number }; // src = []: uniform [0, 1) f32, a counter-based hash of (seed, stream, step, element)                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
+  rand_uniform: { seed: number; stream: number }; // src = []: uniform [0, 1) f32, a counter-based hash of (seed, stream, step, element)
 }
 
 export type Op = keyof OpArgs;
