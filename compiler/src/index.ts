@@ -17,7 +17,7 @@ export { constFold } from './passes/const-fold.ts';
 export { cse } from './passes/cse.ts';
 export { dce } from './passes/dce.ts';
 export { phaseSplit, type Phases } from './passes/phase-split.ts';
-export { fuseElementwise, type FusedStep, type KernelSpec } from './passes/fuse-elementwise.ts';
+export { fuseElementwise, RECOMPUTE_MAX_COST, type FusedStep, type KernelSpec } from './passes/fuse-elementwise.ts';
 export { lower, canFuseTime, type LowerOptions, type LoweringChoice } from './codegen/lower.ts';
 export { dependencyWaves, sharedLoops, PACK_SHARED_MAX_BYTES, type Access } from './codegen/emit-kernel.ts';
 export { interpretStep, type StepResult, type InputBinder } from './interp/interpret.ts';

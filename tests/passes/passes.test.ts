@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  constFold, cse, dce, Graph, GRAPH_PASSES, ops, optimize, prim, Tensor, verify, VerifyError,
+  bind, constFold, cse, dce, fuseElementwise, Graph, GRAPH_PASSES, ops, optimize, phaseSplit, prim, RECOMPUTE_MAX_COST, Tensor, verify, VerifyError,
   type Graph as G, type Node, type Op, type OpArgs, type Pass,
 } from '@spiketrace/compiler';
 import { randomChain } from '../helpers/chains.ts';
@@ -406,3 +406,57 @@ describe('regressions (bugs found here, now fixed)', () => {
   });
 });
 
+
+describe('fuseElementwise: recomputing earlier-phase values', () => {
+  const crossing = (make: (v: Tensor, x: Tensor) => Tensor) => {
+    const t = traceGraph('crossing', (k) => {
+      const v = k.state('v', Tensor.fromArray(Float32Array.from({ length: 8 }, (_, i) => i / 8)));
+      const x = k.xs(0, 'f32', []);
+      const a = make(v.read(), x);                       // phase 0
+      const m = ops.reduce('sum', v.read());             // phase 1 starts
+      v.write(ops.add(a, m));                            // reads a across the phase boundary
+      return { ys: [] };
+    });
+    const g = optimize(t.graph);
+    return { g, fused: fuseElementwise(g, phaseSplit(g)) };
+  };
+
+  it('a cheap value is recomputed by the later kernel, not stored', () => {
+    const { g, fused } = crossing((v, x) => ops.div(ops.sub(v, x), 3));
+    expect(fused.temps.map((id) => g.node(id).op)).toEqual(['sum']);
+    expect(fuseElementwise(g, phaseSplit(g), { recompute: false }).temps.map((id) => g.node(id).op).sort()).toEqual(['div', 'sum']);
+  });
+
+  it('a product feeding a sum is stored (a driver may fuse it into a multiply-add in one kernel only)', () => {
+    const { g, fused } = crossing((v, x) => ops.add(ops.mul(v, x), 1));
+    expect(fused.temps.map((id) => g.node(id).op).sort()).toEqual(['add', 'sum']);
+  });
+
+  it('recomputation nested over several phases stays within the cost bound', () => {
+    const t = traceGraph('nested', (k) => {
+      const v = k.state('v', Tensor.fromArray(Float32Array.from({ length: 8 }, (_, i) => i / 8)));
+      // b's reductions start phase after phase; a reads only the previous a (never reduced), so
+      // each a is a candidate for recomputation whose cone holds all the a's before it
+      let a = v.read(), b = v.read();
+      for (let p = 0; p < 6; p++) {
+        const s = ops.reduce('sum', b);
+        b = ops.add(ops.mul(b, 0.5), s);
+        a = bind('tanh', [ops.add(a, s)], null);
+      }
+      v.write(ops.add(a, b));
+      return { ys: [] };
+    });
+    const g = optimize(t.graph);
+    const phases = phaseSplit(g);
+    expect(phases.count).toBe(7);
+    let most = 0;
+    for (const k of fuseElementwise(g, phases).kernels) {
+      if (k.kind !== 'elementwise') continue;
+      const recomputed = k.nodes.filter((id) => g.node(id).op !== 'const' && phases.phaseOf[id] !== k.phase);
+      const cost = recomputed.reduce((c, id) => c + (g.node(id).op === 'tanh' ? 4 : 1), 0);
+      expect(cost, `kernel of phase ${k.phase}`).toBeLessThanOrEqual(RECOMPUTE_MAX_COST);
+      most = Math.max(most, cost);
+    }
+    expect(most).toBeGreaterThan(5); // some kernel does recompute a chain of earlier a's
+  });
+});

@@ -39,7 +39,11 @@ export interface EmitContext {
    * variables, and `eventList` gives each event_count node its list of spiking (batch, pre)
    * indices, u32 [size of its spikes] (see emitEventCompacted).
    */
-  persistent?: { eventList(node: number): PlanBuffer };
+  persistent?: {
+    eventList(node: number): PlanBuffer;
+    /** pack_bits nodes whose words live in workgroup memory (emitPackShared), within the shader's budget. */
+    sharedPack: ReadonlySet<number>;
+  };
 }
 
 /** Two kernels sharing a binding table would declare one buffer with different element types. */
@@ -521,15 +525,15 @@ export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitC
 export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext, part?: number): { body: KernelBody; bind: Bindings }[] {
   if (spec.kind === 'elementwise') return [tracked(ctx, () => emitElementwise(g, spec, index, ctx))];
   if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx, part);
-  if (ctx.bindings && ctx.persistent && g.node(spec.node).op === 'pack_bits' && sizeOf(g.node(spec.node).shape) * 4 <= PACK_SHARED_MAX_BYTES) {
+  if (ctx.bindings && ctx.persistent?.sharedPack.has(spec.node)) {
     return emitPackShared(g, spec, index, ctx.bindings, ctx);
   }
   return [tracked(ctx, () => emitGlobal(g, spec, index, ctx))];
 }
 
 /**
- * Most workgroup memory a persistent shader's pack_bits may use for its words: far below WebGPU's
- * guaranteed 16 KiB, so no device limit beyond the default is needed.
+ * Most workgroup memory one pack_bits of a persistent shader may use for its words (the shader's
+ * workgroup variables together stay within the device's limit: lower.ts, workgroupPlan).
  */
 export const PACK_SHARED_MAX_BYTES = 4096;
 

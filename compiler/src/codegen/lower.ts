@@ -352,10 +352,10 @@ function persistentKernel(
     list.push({ id: list.length, name: `%${k.node} spike list`, role: 'temp', index: -1, dtype: 'u32', shape: [elements], elements, pingPong: false });
   }
   const arenas = packArenas(g, fused, list, maxBytes);
-  const shared = workgroupCounts(g, fused, list, sharedBytes);
+  const shared = workgroupPlan(g, fused, list, sharedBytes);
   const emit = (registers: Map<number, string>) => {
-    const bind = new Bindings(new Set(), arenas, registers, shared);
-    const c: EmitContext = { ...ctx(false, bind), persistent: { eventList: (node) => list[lists.get(node) as number] as PlanBuffer } };
+    const bind = new Bindings(new Set(), arenas, registers, shared.counts);
+    const c: EmitContext = { ...ctx(false, bind), persistent: { eventList: (node) => list[lists.get(node) as number] as PlanBuffer, sharedPack: shared.packs } };
     return { bind, bodies: fused.kernels.flatMap((spec, i) => emitBodies(g, spec, i, c).map((x) => x.body)) };
   };
   // first pass: which buffers every kernel touches only at its own element; second: those in registers
@@ -370,28 +370,32 @@ function persistentKernel(
 }
 
 /**
- * Event counts that the persistent shader keeps in workgroup memory (atomics there are far cheaper
- * than on storage buffers, and the step's consumers read them without a memory round trip): in
- * program order, each event_count whose counts fit in what the device's workgroup storage leaves
- * after the shader's other workgroup variables (packed spike words, spike counters). Buffer id -> name.
+ * What the persistent shader keeps in workgroup memory, within the device's workgroup storage
+ * (`limit`): every event_count's spike counter (4 bytes), then the words of each pack_bits of at
+ * most PACK_SHARED_MAX_BYTES whose input is not a literal (emitPackShared), then event counts
+ * (atomics there are far cheaper than on storage buffers, and the step's consumers read them
+ * without a memory round trip), each while it fits. Returns pack_bits node ids and count buffer
+ * id -> array name.
  */
-function workgroupCounts(g: Graph, fused: FusedStep, list: PlanBuffer[], limit: number): Map<number, string> {
-  let used = 0;
-  for (const k of fused.kernels) {
-    if (k.kind !== 'global') continue;
-    const n = g.node(k.node);
-    if (n.op === 'event_count') used += 4;
-    if (n.op === 'pack_bits' && sizeOf(n.shape) * 4 <= PACK_SHARED_MAX_BYTES) used += sizeOf(n.shape) * 4;
+function workgroupPlan(g: Graph, fused: FusedStep, list: PlanBuffer[], limit: number): { packs: Set<number>; counts: Map<number, string> } {
+  const globals = fused.kernels.filter((k) => k.kind === 'global').map((k) => g.node(k.node));
+  let used = 4 * globals.filter((n) => n.op === 'event_count').length;
+  const packs = new Set<number>();
+  for (const n of globals) {
+    const bytes = sizeOf(n.shape) * 4;
+    if (n.op !== 'pack_bits' || g.node(n.src[0] as number).op === 'const' || bytes > PACK_SHARED_MAX_BYTES || used + bytes > limit) continue;
+    used += bytes;
+    packs.add(n.id);
   }
-  const out = new Map<number, string>();
-  for (const k of fused.kernels) {
-    if (k.kind !== 'global' || g.node(k.node).op !== 'event_count') continue;
-    const b = list.find((x) => x.role === 'temp' && x.index === k.node);
+  const counts = new Map<number, string>();
+  for (const n of globals) {
+    if (n.op !== 'event_count') continue;
+    const b = list.find((x) => x.role === 'temp' && x.index === n.id);
     if (!b || used + b.elements * 4 > limit) continue;
     used += b.elements * 4;
-    out.set(b.id, `cnt${k.node}`);
+    counts.set(b.id, `cnt${n.id}`);
   }
-  return out;
+  return { packs, counts };
 }
 
 /** Most register slots (elements per invocation) one buffer may take, and all buffers together. */
@@ -417,7 +421,7 @@ function registerBuffers(bodies: KernelBody[], list: PlanBuffer[], wg: number): 
   }
   const out = new Map<number, string>();
   let used = 0;
-  const candidates = list.filter((b) => local.get(b.id) === true && ['state', 'carry', 'captured', 'temp'].includes(b.role))
+  const candidates = list.filter((b) => local.get(b.id) === true && b.elements > 0 && ['state', 'carry', 'captured', 'temp'].includes(b.role))
     .sort((x, y) => x.elements - y.elements || x.id - y.id);
   for (const b of candidates) {
     const slots = Math.ceil(b.elements / wg) * (b.pingPong ? 2 : 1);

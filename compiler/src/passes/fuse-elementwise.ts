@@ -68,11 +68,13 @@ function opCost(op: string): number {
 
 /**
  * Whether elementwise node `id` (of an earlier phase than a reader) is cheap enough to recompute:
- * its cone inside its own phase, up to materialized values and inputs, costs at most
- * RECOMPUTE_MAX_COST and loads at most RECOMPUTE_MAX_LOADS values.
+ * its cone, up to materialized values and inputs, costs at most RECOMPUTE_MAX_COST and loads at
+ * most RECOMPUTE_MAX_LOADS values. The cone runs through earlier phases too (values recomputed
+ * there are recomputed again here), so nested recomputation stays within the same bound. A cone
+ * with a product feeding a sum is kept in memory instead: a driver may contract it into one fused
+ * multiply-add in one kernel and not in another, and the copies of a value must agree.
  */
-function recomputable(g: Graph, phaseOf: Int32Array, kept: ReadonlySet<number>, id: number): boolean {
-  const p = phaseOf[id] as number;
+function recomputable(g: Graph, kept: ReadonlySet<number>, id: number): boolean {
   const seen = new Set<number>();
   const loads = new Set<number>();
   let cost = 0;
@@ -83,14 +85,16 @@ function recomputable(g: Graph, phaseOf: Int32Array, kept: ReadonlySet<number>, 
     seen.add(x);
     const n = g.node(x);
     if (n.op === 'const') continue;
-    if (n.op === 'input' || (x !== id && kept.has(x)) || !ELEMENTWISE.has(n.op) || phaseOf[x] !== p) {
+    if (n.op === 'input' || (x !== id && kept.has(x)) || !ELEMENTWISE.has(n.op)) {
       loads.add(x);
       continue;
     }
     cost += opCost(n.op);
     stack.push(...n.src);
   }
-  return cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
+  const inCone = (x: number) => seen.has(x) && !loads.has(x);
+  const contractable = [...seen].some((x) => inCone(x) && ['add', 'sub'].includes(g.node(x).op) && g.node(x).src.some((y) => inCone(y) && g.node(y).op === 'mul'));
+  return !contractable && cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
 }
 
 export interface FuseOptions {
@@ -121,7 +125,7 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
     }
   }
   for (const s of [...later].sort((a, b) => a - b)) {
-    if (!temp.has(s) && (opts.recompute === false || !recomputable(g, phaseOf, temp, s))) temp.add(s);
+    if (!temp.has(s) && (opts.recompute === false || !recomputable(g, temp, s))) temp.add(s);
   }
   // 2. roots per phase
   const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);

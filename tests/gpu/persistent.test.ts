@@ -1,0 +1,138 @@
+/**
+ * The persistent-workgroup shader's memory placement against the CPU reference: States, constants
+ * and temps in register arrays (bool and f32, batched, sizes that are not multiples of the
+ * workgroup), event counts in workgroup memory or in a storage buffer, rounds with odd and even
+ * step counts, workgroup sizes 256 and 1024; the dispatch chain under tight binding limits (the
+ * retry without recomputation); one workgroup-memory budget for the whole shader.
+ * Integer and 0/1 results are compared exactly; float ones within 1e-5 relative + 1e-4 absolute
+ * (a reduction sums in the same order on both sides, so differences stay at rounding level).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optimize, ops, Tensor, type Graph, type LowerOptions } from '@spiketrace/compiler';
+import { acquireDevice, releaseDevice, type GpuContext, type Plan } from '@spiketrace/runtime';
+import { traceGraph } from '../helpers/graph.ts';
+import { EXACT, expectAllClose, runOnCpu, runOnGpu, type StepInputs, type Tol } from '../helpers/gpu.ts';
+import { mulberry32, randInt } from '../helpers/random.ts';
+
+let ctx: GpuContext;
+beforeAll(async () => { ctx = await acquireDevice(); });
+afterAll(() => releaseDevice());
+
+type Variant = { name: string; lowering: 'persistent-workgroup' | 'dispatch-chain'; opts?: Omit<LowerOptions, 'lowering'> };
+const PERSISTENT: Variant[] = [
+  { name: 'persistent', lowering: 'persistent-workgroup' },
+  { name: 'persistent, rounds of 3', lowering: 'persistent-workgroup', opts: { stepsPerRound: 3 } },
+  { name: 'persistent, rounds of 4', lowering: 'persistent-workgroup', opts: { stepsPerRound: 4 } },
+  { name: 'persistent 1024, rounds of 5', lowering: 'persistent-workgroup', opts: { stepsPerRound: 5, maxWorkgroupSize: 1024 } },
+];
+
+/** Run every variant and compare all results with the CPU reference; returns the plans. */
+async function compareAll(g0: Graph, steps: number, inputs: StepInputs, tol: Tol, variants: Variant[]): Promise<Record<string, Plan>> {
+  const g = optimize(g0, { verifyEach: true });
+  const cpu = runOnCpu(g, steps, inputs);
+  const plans: Record<string, Plan> = {};
+  for (const v of variants) {
+    const gpu = await runOnGpu(ctx, g, steps, inputs, v.lowering, v.opts ?? {});
+    plans[v.name] = gpu.plan;
+    cpu.ys.forEach((y, i) => expectAllClose(gpu.ys[i], y, tol, `${v.name}: y#${i}`));
+    for (const [s, val] of cpu.states) expectAllClose(gpu.states.get(s), val, tol, `${v.name}: state#${s}`);
+  }
+  return plans;
+}
+
+const workgroupBytes = (wgsl: string): number => [...wgsl.matchAll(/var<workgroup> \w+: (?:array<atomic<[iu]32>, (\d+)>|atomic<[iu]32>);/g)]
+  .reduce((a, m) => a + 4 * (m[1] ? Number(m[1]) : 1), 0);
+
+describe('register arrays', () => {
+  it('bool and f32 States of [3, 301] next to a reduction: registers at 256 and 1024, odd and even rounds', async () => {
+    const rng = mulberry32(1);
+    const B = 3, N = 301, steps = 11;
+    const v0 = Float32Array.from({ length: B * N }, () => Math.fround(rng()));
+    const b0 = Uint8Array.from({ length: B * N }, () => (rng() < 0.2 ? 1 : 0));
+    const xs = Float32Array.from({ length: steps * B * N }, () => Math.fround(rng() * 0.3));
+    const tr = traceGraph('registers', (k) => {
+      const v = k.state('v', Tensor.fromArray(v0, [B, N]));
+      const b = k.state('b', Tensor.fromArray(b0, [B, N], 'bool'));
+      const w = k.state('w', Tensor.full([B, N], 0));
+      const vn = ops.add(ops.mul(v.read(), 0.9), k.xs(0, 'f32', [B, N]));
+      const fired = ops.compare('ge', vn, 1);
+      v.write(ops.where(fired, 0, vn));
+      b.write(ops.binary('or', ops.binary('and', b.read(), ops.unary('not', fired)), fired));
+      const total = ops.reduce('sum', vn);
+      w.write(ops.add(ops.mul(w.read(), 0.5), ops.mul(ops.where(b.read(), 1, 0), total)));
+      return { ys: [total, ops.cast(b.read(), 'f32')] };
+    });
+    const plans = await compareAll(tr.graph, steps, { xs: [xs], states: tr.states, captured: tr.captured }, { rtol: 1e-5, atol: 1e-4 },
+      [...PERSISTENT, { name: 'chain', lowering: 'dispatch-chain' }]);
+    // 903 elements: 4 slots per invocation at 256, 1 at 1024; the bool State is an array<bool>
+    expect(plans['persistent']!.kernels[0]!.wgsl).toMatch(/var<private> p\d+a: array<bool, 4>;/);
+    expect(plans['persistent 1024, rounds of 5']!.kernels[0]!.wgsl).toMatch(/var<private> p\d+a: array<f32, 1>;/);
+  });
+});
+
+describe('event-driven populations', () => {
+  const conn = (rng: () => number, nPre: number, nPost: number, k: number) =>
+    Tensor.fromArray(Int32Array.from({ length: nPre * k }, () => randInt(rng, 0, nPost - 1)), [nPre, k], 'i32');
+
+  it('two populations, four event_counts, batch 2: counts in workgroup memory or in storage; a chain within 5 bindings', async () => {
+    const rng = mulberry32(5);
+    const B = 2, NE = 300, NI = 77, K = 9, steps = 13;
+    const vE0 = Float32Array.from({ length: B * NE }, () => Math.fround(rng()));
+    const vI0 = Float32Array.from({ length: B * NI }, () => Math.fround(rng()));
+    const dE = Float32Array.from({ length: NE }, () => randInt(rng, 1, 24) / 64);
+    const dI = Float32Array.from({ length: NI }, () => randInt(rng, 1, 24) / 64);
+    const cEE = conn(rng, NE, NE, K), cEI = conn(rng, NE, NI, K), cIE = conn(rng, NI, NE, K), cII = conn(rng, NI, NI, K);
+    const tr = traceGraph('populations', (k) => {
+      const vE = k.state('vE', Tensor.fromArray(vE0, [B, NE]));
+      const vI = k.state('vI', Tensor.fromArray(vI0, [B, NI]));
+      const gE = k.state('gE', Tensor.full([B, NE], 0));
+      const gI = k.state('gI', Tensor.full([B, NI], 0));
+      const sE = k.state('sE', Tensor.full([B, NE], 0, 'bool'));
+      const sI = k.state('sI', Tensor.full([B, NI], 0, 'bool'));
+      const tot = k.state('tot', Tensor.full([NE], 0));
+      const count = (s: Tensor, c: Tensor, n: number) => ops.cast(ops.eventCount(s, c, n), 'f32');
+      const cE = ops.add(count(sE.read(), cEE, NE), ops.mul(count(sI.read(), cIE, NE), -1));
+      const cI = ops.add(count(sE.read(), cEI, NI), ops.mul(count(sI.read(), cII, NI), -1));
+      const gEn = ops.add(ops.mul(gE.read(), 0.5), ops.mul(cE, 0.125));
+      const gIn = ops.add(ops.mul(gI.read(), 0.5), ops.mul(cI, 0.125));
+      gE.write(gEn);
+      gI.write(gIn);
+      const vEn = ops.add(ops.add(vE.read(), Tensor.fromArray(dE)), gEn);
+      const vIn = ops.add(ops.add(vI.read(), Tensor.fromArray(dI)), gIn);
+      const fE = ops.compare('ge', vEn, 1), fI = ops.compare('ge', vIn, 1);
+      vE.write(ops.where(fE, 0, vEn));
+      vI.write(ops.where(fI, 0, vIn));
+      sE.write(fE);
+      sI.write(fI);
+      tot.write(ops.add(tot.read(), ops.reduce('sum', cE, 0))); // the counts summed over the batch
+      return { ys: [ops.packBits(fE), ops.packBits(fI), ops.reduce('sum', cI)] };
+    });
+    const plans = await compareAll(tr.graph, steps, { states: tr.states, captured: tr.captured }, EXACT, [
+      ...PERSISTENT,
+      { name: 'persistent, counts in storage', lowering: 'persistent-workgroup', opts: { maxWorkgroupStorage: 16 } }, // only the spike counters
+      { name: 'chain', lowering: 'dispatch-chain' },
+      // with recomputed values one kernel would bind 6 arrays: lower starts over materializing them
+      { name: 'chain, 5 bindings', lowering: 'dispatch-chain', opts: { maxStorageBuffers: 5 } },
+      { name: 'chain, a dispatch per kernel', lowering: 'dispatch-chain', opts: { mergeWaves: false } },
+    ]);
+    expect(plans['persistent']!.kernels[0]!.wgsl).toMatch(/var<workgroup> cnt\d+/);
+    expect(plans['persistent, counts in storage']!.kernels[0]!.wgsl).not.toMatch(/var<workgroup> cnt\d+/);
+    for (const k of plans['chain, 5 bindings']!.kernels) expect(k.bindings.length, k.name).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('workgroup memory budget', () => {
+  it("nine spike rasters of 16 384 neurons stay within WebGPU's default 16 KiB of workgroup storage", async () => {
+    const steps = 2, rows = 1024, len = 16;
+    const tr = traceGraph('rasters', (k) => {
+      const x = k.xs(0, 'f32', [rows, len]);
+      return { ys: Array.from({ length: 9 }, (_, j) => ops.packBits(ops.compare('gt', x, j / 10))) };
+    });
+    const xs = Float32Array.from({ length: steps * rows * len }, (_, i) => (i % 7) / 7);
+    const plans = await compareAll(tr.graph, steps, { xs: [xs] }, EXACT, [{ name: 'persistent', lowering: 'persistent-workgroup' }]);
+    const wgsl = plans['persistent']!.kernels[0]!.wgsl;
+    expect(workgroupBytes(wgsl)).toBeLessThanOrEqual(16384);
+    expect(wgsl).toMatch(/pack_or/); // three of the nine (4 KiB each) pack in workgroup memory
+    expect(wgsl).toMatch(/k\d+_pack_bits/); // the others use the generic kernel
+  });
+});
