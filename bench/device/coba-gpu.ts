@@ -1,29 +1,40 @@
 /**
  * The COBA network on a lent GPU machine: 1 s of biological time (10 000 steps) at N = 4000 and
  * 40 000 (80 inputs per neuron), under each lowering that applies; wall time per call (after a
- * warm-up call), microseconds per step, rates. One JSON line per configuration.
+ * warm-up call), microseconds per step, rates. Each configuration is also timed at a tenth of the
+ * steps, so that the marginal cost of a step (without the call's fixed costs: State set-up, upload,
+ * readback) is (long − short) / (steps − steps / 10). One JSON line per configuration.
+ *
+ *   SIZES=4000,40000 STEPS=10000 LOWERINGS=persistent-workgroup,dispatch-chain node coba-gpu.mjs
  */
 import { u, brainstate, releaseDevice } from 'spiketrace';
 import { coba, packSpikes, unpackSpikes } from '../../examples/models/coba.ts';
 
 const sizes = (process.env.SIZES ?? '4000,40000').split(',').map(Number);
 const steps = Number(process.env.STEPS ?? 10000);
+const lowerings = (process.env.LOWERINGS ?? 'persistent-workgroup,dispatch-chain').split(',') as brainstate.transform.Lowering[];
+
+async function timed(n: number, lowering: brainstate.transform.Lowering, count: number) {
+  const net = coba({ n, seed: 1 });
+  const times = u.math.arange(u.ms(0), u.ms(count * 0.1 - 0.05), u.ms(0.1));
+  const step = (t: u.Quantity) => packSpikes(net.step(t));
+  const run = async () => {
+    brainstate.nn.initAllStates(net);
+    const t0 = performance.now();
+    const packed = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering }));
+    return { ms: performance.now() - t0, packed };
+  };
+  const first = await run();
+  const calls = [await run(), await run(), await run()].sort((a, b) => a.ms - b.ms);
+  return { first, med: calls[1]! };
+}
+
 for (const n of sizes) {
-  for (const lowering of ['persistent-workgroup', 'dispatch-chain'] as const) {
+  for (const lowering of lowerings) {
     if (lowering === 'persistent-workgroup' && n > 16384) continue;
-    const net = coba({ n, seed: 1 });
-    const times = u.math.arange(u.ms(0), u.ms(steps * 0.1 - 0.05), u.ms(0.1));
-    const step = (t: u.Quantity) => packSpikes(net.step(t));
-    const run = async () => {
-      brainstate.nn.initAllStates(net);
-      const t0 = performance.now();
-      const packed = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering }));
-      return { ms: performance.now() - t0, packed };
-    };
     try {
-      const first = await run();
-      const timed = [await run(), await run(), await run()].sort((a, b) => a.ms - b.ms);
-      const med = timed[1]!;
+      const short = await timed(n, lowering, Math.round(steps / 10));
+      const { first, med } = await timed(n, lowering, steps);
       const sp = unpackSpikes(med.packed.data, steps, n);
       const nE = Math.floor(0.8 * n);
       let e = 0;
@@ -32,6 +43,7 @@ for (const n of sizes) {
       const info = brainstate.transform.lastRun();
       console.log(JSON.stringify({
         n, lowering: info?.lowering, steps, firstMs: first.ms, medianMs: med.ms, usPerStep: (med.ms * 1000) / steps,
+        shortMs: short.med.ms, marginalUsPerStep: ((med.ms - short.med.ms) * 1000) / (steps - Math.round(steps / 10)),
         rateE: e / nE / secs, rateI: (sp.neuron.length - e) / (n - nE) / secs, dispatches: info?.dispatches, device: info?.device,
       }));
     } catch (err) {
