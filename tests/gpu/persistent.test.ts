@@ -68,6 +68,21 @@ describe('register arrays', () => {
     expect(plans['persistent']!.kernels[0]!.wgsl).toMatch(/var<private> p\d+a: array<bool, 4>;/);
     expect(plans['persistent 1024, rounds of 5']!.kernels[0]!.wgsl).toMatch(/var<private> p\d+a: array<f32, 1>;/);
   });
+
+  it('a State in registers read at step entry after a barrier, by a kernel later than the one writing its new value', async () => {
+    const n = 70, steps = 9;
+    const xs = Float32Array.from({ length: steps * n }, (_, i) => Math.fround(((i * 37) % 11) / 11));
+    const tr = traceGraph('late-reader', (k) => {
+      const s = k.state('s', Tensor.fromArray(Float32Array.from({ length: n }, (_, i) => i / n)));
+      const x = k.xs(0, 'f32', [n]);
+      const entry = s.read();
+      s.write(ops.add(ops.mul(entry, 0.5), x));         // phase 0: the new value
+      const m = ops.reduce('sum', x);                    // phase 1 starts (a barrier)
+      return { ys: [ops.div(entry, ops.add(m, 1))] };    // phase 1 reads the step-entry value
+    });
+    const plans = await compareAll(tr.graph, steps, { xs: [xs], states: tr.states, captured: tr.captured }, { rtol: 1e-6, atol: 1e-6 }, PERSISTENT);
+    expect(plans['persistent']!.kernels[0]!.wgsl).toMatch(/var<private> p\d+a/);
+  });
 });
 
 describe('event-driven populations', () => {

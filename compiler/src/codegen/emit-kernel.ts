@@ -416,8 +416,6 @@ export function frameWave(bodies: KernelBody[], bind: Bindings, wg: number): Pla
 export interface RegisterPlan {
   /** `var<private>` declarations. */
   decls: string[];
-  /** A State's two register copies (cur, next): swapped by odd steps like its two bindings. */
-  pairs: [string, string][];
   /** Before the first step: fill registers from the States and constants they hold. */
   prologue: string[];
   /** After the last step: write the States' registers back to their bindings. */
@@ -434,8 +432,10 @@ export interface RegisterPlan {
  * steps the other way round (each kernel that touches one exists in both versions, the odd one
  * with the two names swapped), so no step copies a State. The runtime swaps the copies after each
  * round, expecting the result in `next`: after an even number of steps it is in `cur`, and one
- * copy per round moves it. States held in registers (`regs`) alternate the same way between their
- * two register arrays and are written to `next` once, after the last step.
+ * copy per round moves it. States held in registers (`regs`) have two register arrays too; the
+ * bodies include the move of the new values onto the step-entry ones (a register copy, nearly
+ * free), so they need no second version of the kernels, and their values are written to `next`
+ * after the last step.
  */
 export function framePersistent(
   bodies: KernelBody[], bind: Bindings, copies: { cur: string; next: string; elements: number }[], wg: number, regs?: RegisterPlan,
@@ -444,8 +444,7 @@ export function framePersistent(
   bodies.forEach((b) => b.helpers.forEach((h) => helpers.add(h)));
   const swap = new Map<string, string>();
   for (const c of copies) swap.set(c.cur, c.next).set(c.next, c.cur);
-  for (const [x, y] of regs?.pairs ?? []) swap.set(x, y).set(y, x);
-  const swapped = (l: string) => l.replace(/\b(?:b\d+|p\d+[ab])\b/g, (m) => swap.get(m) ?? m);
+  const swapped = (l: string) => l.replace(/\bb\d+\b/g, (m) => swap.get(m) ?? m);
   const hasOdd = bodies.map((b) => b.lines.some((l) => swapped(l) !== l));
   const fns = bodies.flatMap((b, j) => [
     [`fn k${j}(i: u32, t: u32, m: u32) {`, ...b.lines.map((l) => `  ${l}`), '}'].join('\n'),
@@ -471,7 +470,7 @@ export function framePersistent(
   const waves = dependencyWaves(items, { sameThread: true });
   const barrier = 'storageBarrier(); workgroupBarrier();';
   const step = (odd: boolean) => waves.flatMap((w) => [...loops(w).map((g) => loop(g, odd)), barrier]);
-  const alternate = copies.length > 0 || (regs?.pairs.length ?? 0) > 0;
+  const alternate = copies.length > 0;
   const lines = [
     '// persistent workgroup',
     ...PRELUDE,

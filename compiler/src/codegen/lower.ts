@@ -367,7 +367,8 @@ function persistentKernel(
   const copies = list.filter((b) => b.pingPong && !registers.has(b.id)).map((b) => ({
     cur: bind.name(b, 'cur', 'read_write'), next: bind.name(b, 'next', 'read_write'), elements: b.elements,
   }));
-  return framePersistent(bodies, bind, copies, wg, registerPlan(list, registers, bind, wg));
+  const regs = registerPlan(list, registers, bind, wg);
+  return framePersistent([...bodies, ...regs.moves], bind, copies, wg, regs);
 }
 
 /**
@@ -433,24 +434,27 @@ function registerBuffers(bodies: KernelBody[], list: PlanBuffer[], wg: number): 
   return out;
 }
 
-/** Declarations, fill and write-back of the register buffers (framePersistent). */
-function registerPlan(list: PlanBuffer[], registers: Map<number, string>, bind: Bindings, wg: number): RegisterPlan {
-  const plan: RegisterPlan = { decls: [], pairs: [], prologue: [], epilogue: [] };
+/**
+ * Declarations, fill and write-back of the register buffers (framePersistent), and for each State
+ * in registers a body that moves its new values (`p<id>b`) onto its step-entry ones (`p<id>a`),
+ * scheduled like a kernel (it shares the loop of the kernel that computes them).
+ */
+function registerPlan(list: PlanBuffer[], registers: Map<number, string>, bind: Bindings, wg: number): RegisterPlan & { moves: KernelBody[] } {
+  const plan: RegisterPlan & { moves: KernelBody[] } = { decls: [], prologue: [], epilogue: [], moves: [] };
   for (const [id, base] of registers) {
     const b = list[id] as PlanBuffer;
     const type = `array<${wgslType(b.dtype)}, ${Math.ceil(b.elements / wg)}>`;
     const own = ownElements(b.elements, wg);
     if (b.pingPong) {
       plan.decls.push(`var<private> ${base}a: ${type};`, `var<private> ${base}b: ${type};`);
-      plan.pairs.push([`${base}a`, `${base}b`]);
       const cur = bind.name(b, 'cur', 'read_write', undefined, true, true);
       const next = bind.name(b, 'next', 'read_write', undefined, true, true);
       plan.prologue.push(`${own} ${base}a[m] = ${bind.load(cur, 'i', b.dtype)}; } }`);
-      // after an odd number of steps the newest values are in the second copy
-      plan.epilogue.push(
-        `if ((rnd.count & 1u) == 1u) { ${own} ${bind.store(next, 'i', `${base}b[m]`, b.dtype)} } } }`,
-        `else { ${own} ${bind.store(next, 'i', `${base}a[m]`, b.dtype)} } } }`,
-      );
+      plan.epilogue.push(`${own} ${bind.store(next, 'i', `${base}a[m]`, b.dtype)} } }`);
+      plan.moves.push({
+        name: `${base}_next_to_cur`, invocations: b.elements, lines: [`${base}a[m] = ${base}b[m];`], helpers: new Set(),
+        access: { reads: new Set([`${id}:next`]), writes: new Set([`${id}:cur`]), nonLocal: new Set() },
+      });
     } else {
       plan.decls.push(`var<private> ${base}: ${type};`);
       if (b.role !== 'temp') plan.prologue.push(`${own} ${base}[m] = ${bind.load(bind.name(b, 'only', 'read', undefined, true, true), 'i', b.dtype)}; } }`);
