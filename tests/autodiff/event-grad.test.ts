@@ -61,7 +61,7 @@ describe('BPTT through event-driven synapses', () => {
   const drive = Tensor.fromArray(Float32Array.from({ length: T * B * nPre }, () => rng() * 1.5), [T, B, nPre]);
   const target = Float32Array.from({ length: B * nPost }, () => rng());
 
-  async function gradOf(event: boolean, lowering: 'interpret' | 'auto' | 'dispatch-chain') {
+  async function gradOf(event: boolean, lowering: 'interpret' | 'auto' | 'dispatch-chain' | 'persistent-workgroup') {
     const w = new ParamState(Tensor.fromArray(Float32Array.from({ length: nPre }, (_v, i) => 0.5 + 0.02 * i)), { name: 'w' });
     const gsyn = new ParamState(Tensor.scalar(0.7), { name: 'gsyn' });
     const v = new HiddenState(Tensor.full([B, nPre], 0), { name: 'v' });
@@ -84,7 +84,7 @@ describe('BPTT through event-driven synapses', () => {
     }, { gradStates: { w, gsyn }, returnValue: true })() as Promise<[{ w: Tensor; gsyn: Tensor }, Tensor]>;
   }
 
-  it.each(['interpret', 'dispatch-chain', 'auto'] as const)('%s: event-driven gradients equal the dense product\'s', async (lowering) => {
+  it.each(['interpret', 'dispatch-chain', 'persistent-workgroup', 'auto'] as const)('%s: event-driven gradients equal the dense product\'s', async (lowering) => {
     const [ge, le] = await gradOf(true, lowering);
     const [gd, ld] = await gradOf(false, lowering);
     expect(le.item()).toBeCloseTo(ld.item(), 4);

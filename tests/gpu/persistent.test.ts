@@ -40,8 +40,9 @@ async function compareAll(g0: Graph, steps: number, inputs: StepInputs, tol: Tol
   return plans;
 }
 
+/** Workgroup storage a shader declares, as WebGPU counts it (each variable rounded up to 16 bytes). */
 const workgroupBytes = (wgsl: string): number => [...wgsl.matchAll(/var<workgroup> \w+: (?:array<atomic<[iu]32>, (\d+)>|atomic<[iu]32>);/g)]
-  .reduce((a, m) => a + 4 * (m[1] ? Number(m[1]) : 1), 0);
+  .reduce((a, m) => a + Math.ceil((4 * (m[1] ? Number(m[1]) : 1)) / 16) * 16, 0);
 
 describe('register arrays', () => {
   it('bool and f32 States of [3, 301] next to a reduction: registers at 256 and 1024, odd and even rounds', async () => {
@@ -149,5 +150,50 @@ describe('workgroup memory budget', () => {
     expect(workgroupBytes(wgsl)).toBeLessThanOrEqual(16384);
     expect(wgsl).toMatch(/pack_or/); // three of the nine (4 KiB each) pack in workgroup memory
     expect(wgsl).toMatch(/k\d+_pack_bits/); // the others use the generic kernel
+  });
+
+  it("event counts exactly at the device's limit live in workgroup memory, one element more and they stay in storage", async () => {
+    const limit = ctx.limits.maxComputeWorkgroupStorageSize;
+    const nPre = 20, k = 3, steps = 3;
+    for (const [nPost, shared] of [[(limit - 16) / 4, true], [(limit - 16) / 4 + 1, false]] as const) {
+      const rng = mulberry32(nPost);
+      const idx = Tensor.fromArray(Int32Array.from({ length: nPre * k }, () => randInt(rng, 0, nPost - 1)), [nPre, k], 'i32');
+      const xs = Float32Array.from({ length: steps * nPre }, () => (rng() < 0.5 ? 1 : 0));
+      const tr = traceGraph('at-limit', (kit) => ({ ys: [ops.reduce('sum', ops.cast(ops.eventCount(kit.xs(0, 'f32', [nPre]), idx, nPost), 'f32'))] }));
+      const plans = await compareAll(tr.graph, steps, { xs: [xs], captured: tr.captured }, EXACT,
+        [{ name: 'persistent', lowering: 'persistent-workgroup', opts: { maxWorkgroupStorage: limit } }]);
+      const wgsl = plans['persistent']!.kernels[0]!.wgsl;
+      expect(/var<workgroup> cnt\d+/.test(wgsl), `nPost ${nPost}`).toBe(shared);
+      expect(workgroupBytes(wgsl)).toBeLessThanOrEqual(limit);
+    }
+  });
+
+  it('empty spike counts and empty rasters compile and run', async () => {
+    const steps = 2;
+    const idx = Tensor.fromArray(Int32Array.from([0, 1, 2, 3, 1, 0, 2, 2, 3, 1]), [5, 2], 'i32');
+    const tr = traceGraph('empty', (kit) => ({
+      ys: [
+        ops.eventCount(kit.xs(1, 'f32', [0, 5]), idx, 4),                       // counts [0, 4]
+        ops.packBits(ops.compare('gt', kit.xs(2, 'f32', [4, 0]), 0)),           // words [4, 0]
+        ops.mul(kit.xs(0, 'f32', [3]), 2),
+      ],
+    }));
+    await compareAll(tr.graph, steps, { xs: [Float32Array.from([1, 2, 3, 4, 5, 6]), new Float32Array(0), new Float32Array(0)], captured: tr.captured }, EXACT,
+      [{ name: 'persistent', lowering: 'persistent-workgroup' }, { name: 'chain', lowering: 'dispatch-chain' }]);
+  });
+});
+
+describe('binding limits', () => {
+  it('a stored product-sum that would overflow 8 bindings is recomputed instead (third try)', async () => {
+    const steps = 4, n = 16;
+    const tr = traceGraph('fma-limit', (k) => {
+      const s = ['A', 'B', 'C', 'D'].map((nm, j) => k.state(nm, Tensor.fromArray(Float32Array.from({ length: n }, (_, i) => (i + j) / n))));
+      const [A, B, C, D] = s.map((x) => x.read()) as [Tensor, Tensor, Tensor, Tensor];
+      s.forEach((x, j) => x.write(ops.add([A, B, C, D][j]!, 1)));
+      return { ys: [ops.add(ops.add(ops.mul(B, C), D), ops.reduce('sum', A))] };
+    });
+    const plans = await compareAll(tr.graph, steps, { states: tr.states, captured: tr.captured }, { rtol: 1e-6, atol: 1e-5 },
+      [{ name: 'chain', lowering: 'dispatch-chain', opts: { maxStorageBuffers: 8 } }]);
+    for (const k of plans['chain']!.kernels) expect(k.bindings.length).toBeLessThanOrEqual(8);
   });
 });

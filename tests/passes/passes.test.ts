@@ -424,12 +424,16 @@ describe('fuseElementwise: recomputing earlier-phase values', () => {
   it('a cheap value is recomputed by the later kernel, not stored', () => {
     const { g, fused } = crossing((v, x) => ops.div(ops.sub(v, x), 3));
     expect(fused.temps.map((id) => g.node(id).op)).toEqual(['sum']);
-    expect(fuseElementwise(g, phaseSplit(g), { recompute: false }).temps.map((id) => g.node(id).op).sort()).toEqual(['div', 'sum']);
+    expect(fuseElementwise(g, phaseSplit(g), { recompute: 'none' }).temps.map((id) => g.node(id).op).sort()).toEqual(['div', 'sum']);
   });
 
   it('a product feeding a sum is stored (a driver may fuse it into a multiply-add in one kernel only)', () => {
     const { g, fused } = crossing((v, x) => ops.add(ops.mul(v, x), 1));
     expect(fused.temps.map((id) => g.node(id).op).sort()).toEqual(['add', 'sum']);
+    const negated = crossing((v, x) => ops.sub(Tensor.scalar(1), bind('neg', [ops.mul(v, x)], null)));
+    expect(negated.fused.temps.map((id) => negated.g.node(id).op).sort()).toEqual(['sub', 'sum']);
+    // recompute 'all' (lower's last resort under a binding limit) recomputes it anyway
+    expect(fuseElementwise(g, phaseSplit(g), { recompute: 'all' }).temps.map((id) => g.node(id).op)).toEqual(['sum']);
   });
 
   it('recomputation nested over several phases stays within the cost bound', () => {

@@ -522,6 +522,11 @@ export function emitKernel(g: Graph, spec: KernelSpec, index: number, ctx: EmitC
  * spec that has several (event_count's zero and scatter), emitting nothing of the others.
  */
 export function emitBodies(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext, part?: number): { body: KernelBody; bind: Bindings }[] {
+  // a kernel over no elements has nothing to do (and its index arithmetic would divide by zero)
+  return bodiesOf(g, spec, index, ctx, part).filter(({ body }) => body.invocations > 0 || body.dynamicCount !== undefined);
+}
+
+function bodiesOf(g: Graph, spec: KernelSpec, index: number, ctx: EmitContext, part?: number): { body: KernelBody; bind: Bindings }[] {
   if (spec.kind === 'elementwise') return [tracked(ctx, () => emitElementwise(g, spec, index, ctx))];
   if (g.node(spec.node).op === 'event_count') return emitEventCount(g, spec, index, ctx, part);
   if (ctx.bindings && ctx.persistent?.sharedPack.has(spec.node)) {

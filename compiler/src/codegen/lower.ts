@@ -16,7 +16,7 @@ import type { InputSource } from '../ir/ops.ts';
 import { sizeOf } from '../ir/shape.ts';
 import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
-import { fuseElementwise, type FusedStep, type KernelSpec } from '../passes/fuse-elementwise.ts';
+import { fuseElementwise, type FusedStep, type FuseOptions, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
 import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, ownElements, PACK_SHARED_MAX_BYTES, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
 import { wgslType } from '../ir/dtype.ts';
@@ -80,16 +80,21 @@ export function canFuseTime(fused: FusedStep): boolean {
 class TooManyBindings extends SpiketraceError {}
 
 export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
-  try {
-    return lowerFused(g, steps, opts, true);
-  } catch (e) {
-    // recomputed values load the States they come from, which can push a kernel past the limit
-    if (!(e instanceof TooManyBindings)) throw e;
-    return lowerFused(g, steps, opts, false);
+  // Recomputed values load the States they come from, and stored ones add a binding: when a
+  // kernel would bind more arrays than the device allows, try storing every crossing value, then
+  // recomputing every cheap one (products feeding sums included).
+  const tries: NonNullable<FuseOptions['recompute']>[] = ['safe', 'none', 'all'];
+  for (const [k, recompute] of tries.entries()) {
+    try {
+      return lowerFused(g, steps, opts, recompute);
+    } catch (e) {
+      if (!(e instanceof TooManyBindings) || k === tries.length - 1) throw e;
+    }
   }
+  throw new Error('unreachable');
 }
 
-function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: boolean): Plan {
+function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonNullable<FuseOptions['recompute']>): Plan {
   const phases = phaseSplit(g);
   const fused = fuseElementwise(g, phases, { recompute });
   const fusable = canFuseTime(fused);
@@ -243,9 +248,9 @@ function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<nu
   type Item = { spec: number; part: number; reads: Set<string>; writes: Set<string> };
   const parts = (spec: KernelSpec): number => (spec.kind === 'global' && g.node(spec.node).op === 'event_count' ? 2 : 1);
   const items: Item[] = fused.kernels.flatMap((spec, i) => Array.from({ length: parts(spec) }, (_, part) => {
-    const { body } = emitBodies(g, spec, i, { ...base, bindings: fresh() }, part)[0] as { body: KernelBody };
-    return { spec: i, part, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']) };
-  }));
+    const body = emitBodies(g, spec, i, { ...base, bindings: fresh() }, part)[0]?.body;
+    return body ? [{ spec: i, part, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']) }] : [];
+  }).flat());
   const waves = dependencyWaves(items);
   if (waves.length === items.length) return undefined;
   const out: PlanKernel[] = [];
@@ -380,21 +385,23 @@ function persistentKernel(
  * id -> array name.
  */
 function workgroupPlan(g: Graph, fused: FusedStep, list: PlanBuffer[], limit: number): { packs: Set<number>; counts: Map<number, string> } {
+  // WebGPU counts each workgroup variable rounded up to 16 bytes
+  const size = (elements: number) => Math.ceil((elements * 4) / 16) * 16;
   const globals = fused.kernels.filter((k) => k.kind === 'global').map((k) => g.node(k.node));
-  let used = 4 * globals.filter((n) => n.op === 'event_count').length;
+  let used = size(1) * globals.filter((n) => n.op === 'event_count').length;
   const packs = new Set<number>();
   for (const n of globals) {
-    const bytes = sizeOf(n.shape) * 4;
-    if (n.op !== 'pack_bits' || g.node(n.src[0] as number).op === 'const' || bytes > PACK_SHARED_MAX_BYTES || used + bytes > limit) continue;
-    used += bytes;
+    const words = sizeOf(n.shape);
+    if (n.op !== 'pack_bits' || words === 0 || g.node(n.src[0] as number).op === 'const' || words * 4 > PACK_SHARED_MAX_BYTES || used + size(words) > limit) continue;
+    used += size(words);
     packs.add(n.id);
   }
   const counts = new Map<number, string>();
   for (const n of globals) {
     if (n.op !== 'event_count') continue;
     const b = list.find((x) => x.role === 'temp' && x.index === n.id);
-    if (!b || used + b.elements * 4 > limit) continue;
-    used += b.elements * 4;
+    if (!b || b.elements === 0 || used + size(b.elements) > limit) continue;
+    used += size(b.elements);
     counts.set(b.id, `cnt${n.id}`);
   }
   return { packs, counts };

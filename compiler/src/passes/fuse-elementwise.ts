@@ -74,7 +74,7 @@ function opCost(op: string): number {
  * with a product feeding a sum is kept in memory instead: a driver may contract it into one fused
  * multiply-add in one kernel and not in another, and the copies of a value must agree.
  */
-function recomputable(g: Graph, kept: ReadonlySet<number>, id: number): boolean {
+function recomputable(g: Graph, kept: ReadonlySet<number>, id: number, safe: boolean): boolean {
   const seen = new Set<number>();
   const loads = new Set<number>();
   let cost = 0;
@@ -93,13 +93,18 @@ function recomputable(g: Graph, kept: ReadonlySet<number>, id: number): boolean 
     stack.push(...n.src);
   }
   const inCone = (x: number) => seen.has(x) && !loads.has(x);
-  const contractable = [...seen].some((x) => inCone(x) && ['add', 'sub'].includes(g.node(x).op) && g.node(x).src.some((y) => inCone(y) && g.node(y).op === 'mul'));
-  return !contractable && cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
+  // a product, possibly negated, is what a compiler folds into a multiply-add
+  const product = (x: number): boolean => inCone(x) && (g.node(x).op === 'mul' || (g.node(x).op === 'neg' && product(g.node(x).src[0] as number)));
+  const contractable = [...seen].some((x) => inCone(x) && ['add', 'sub'].includes(g.node(x).op) && g.node(x).src.some(product));
+  return !(safe && contractable) && cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
 }
 
 export interface FuseOptions {
-  /** Recompute cheap earlier-phase values in later kernels instead of storing them (default true). */
-  recompute?: boolean;
+  /**
+   * Earlier-phase values read by later kernels: 'safe' (default) recomputes the cheap ones whose
+   * cone has no product feeding a sum, 'all' every cheap one, 'none' stores them all.
+   */
+  recompute?: 'safe' | 'all' | 'none';
 }
 
 export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}): FusedStep {
@@ -125,7 +130,7 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
     }
   }
   for (const s of [...later].sort((a, b) => a - b)) {
-    if (!temp.has(s) && (opts.recompute === false || !recomputable(g, temp, s))) temp.add(s);
+    if (!temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s, opts.recompute !== 'all'))) temp.add(s);
   }
   // 2. roots per phase
   const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);

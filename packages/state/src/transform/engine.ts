@@ -278,7 +278,7 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
-    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.cpuAdapter}`;
+    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}`;
     let plan = c.plans.get(planKey);
     if (!plan) {
       plan = lower(c.graph, req.steps, {

@@ -62,7 +62,7 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
   const temps: ResidentBuffer[] = [];
   let exe: Executable | undefined;
   try {
-    const key = `${steps}/${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.cpuAdapter}@${ctx.generation}`;
+    const key = `${steps}/${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}@${ctx.generation}`;
     let byKey = prepared.get(g);
     if (!byKey) prepared.set(g, (byKey = new Map()));
     let p = byKey.get(key);
