@@ -8,7 +8,7 @@
  * (a reduction sums in the same order on both sides, so differences stay at rounding level).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { optimize, ops, Tensor, type Graph, type LowerOptions } from '@spiketrace/compiler';
+import { fuseElementwise, optimize, ops, phaseSplit, Tensor, type Graph, type LowerOptions } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext, type Plan } from '@spiketrace/runtime';
 import { traceGraph } from '../helpers/graph.ts';
 import { EXACT, expectAllClose, runOnCpu, runOnGpu, type StepInputs, type Tol } from '../helpers/gpu.ts';
@@ -134,6 +134,28 @@ describe('event-driven populations', () => {
     expect(plans['persistent']!.kernels[0]!.wgsl).toMatch(/var<workgroup> cnt\d+/);
     expect(plans['persistent, counts in storage']!.kernels[0]!.wgsl).not.toMatch(/var<workgroup> cnt\d+/);
     for (const k of plans['chain, 5 bindings']!.kernels) expect(k.bindings.length, k.name).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('event_count computing its own spikes', () => {
+  it.each([[[] as number[], 'bool'], [[2], 'f32']] as const)('lead %j, %s spikes: no spike temp, same counts as the reference, chain and persistent', async (lead, dtype) => {
+    const rng = mulberry32(9 + lead.length);
+    const nPre = 90, nPost = 70, k = 5, steps = 12, B = lead.length ? 2 : 1;
+    const idx = Tensor.fromArray(Int32Array.from({ length: nPre * k }, () => randInt(rng, 0, nPost - 1)), [nPre, k], 'i32');
+    const v0 = Float32Array.from({ length: B * nPre }, () => randInt(rng, 0, 63) / 64);
+    const drive = Float32Array.from({ length: nPre }, () => randInt(rng, 1, 24) / 64);
+    const tr = traceGraph('own-spikes', (kit) => {
+      const v = kit.state('v', Tensor.fromArray(v0, [...lead, nPre]));
+      const vin = ops.add(v.read(), Tensor.fromArray(drive));          // no product: the spikes are recomputed
+      const fired = ops.compare('ge', vin, 1);
+      v.write(ops.where(fired, 0, vin));
+      const counts = ops.eventCount(dtype === 'bool' ? fired : ops.cast(fired, 'f32'), idx, nPost);
+      return { ys: [counts] };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const ec = fuseElementwise(g, phaseSplit(g)).kernels.find((x) => x.kind === 'global' && g.node(x.node).op === 'event_count');
+    expect(ec?.kind === 'global' && ec.operand !== undefined).toBe(true);
+    await compareAll(tr.graph, steps, { states: tr.states, captured: tr.captured }, EXACT, [...PERSISTENT, { name: 'chain', lowering: 'dispatch-chain' }]);
   });
 });
 

@@ -620,22 +620,7 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
     }
     expr.set(id, `v${id}`);
   }
-  const emitNode = (id: number, names: Map<number, string>, out: string[], prefix: string): void => {
-    const n = g.node(id);
-    // a random source is indexed by its own element (broadcast into the iteration space)
-    const args = n.op === 'rand_uniform' ? [indexExpr(n.shape, iter)] : n.src.map((s) => names.get(s) as string);
-    const e = prim(n.op).emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
-    for (const h of Object.keys(WGSL_HELPERS)) {
-      if (!e.includes(`${h}(`)) continue;
-      helpers.add(h);
-      for (const d of WGSL_HELPER_DEPS[h] ?? []) helpers.add(d);
-    }
-    if (n.op === 'const') names.set(id, e);
-    else {
-      out.push(`let ${prefix}${id}: ${wgslType(n.dtype)} = ${e};`);
-      names.set(id, `${prefix}${id}`);
-    }
-  };
+  const emitNode = (id: number, names: Map<number, string>, out: string[], prefix: string): void => nodeLine(g, id, iter, names, out, prefix, helpers);
   // Temporal fusion carries values that the next step would recompute from the States it reads
   // (carried-values.ts): the loop reads them from registers c<id>, computed once before the loop.
   const inKernel = new Set(spec.nodes);
@@ -705,6 +690,50 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
     : [...coords, ...pre, ...body];
   const name = `k${index}_${fused ? 'fused' : 'ew'}_p${spec.phase}`;
   return { body: { name, invocations: sizeOf(iter), lines: main, helpers, ownsTime: fused }, bind };
+}
+
+/**
+ * One elementwise node as a WGSL `let` (a literal is inlined instead): its expression over the
+ * names of its operands, recorded in `names`; the helper functions it calls join `helpers`.
+ */
+function nodeLine(g: Graph, id: number, iter: Shape, names: Map<number, string>, out: string[], prefix: string, helpers: Set<string>): void {
+  const n = g.node(id);
+  // a random source is indexed by its own element (broadcast into the iteration space)
+  const args = n.op === 'rand_uniform' ? [indexExpr(n.shape, iter)] : n.src.map((s) => names.get(s) as string);
+  const e = prim(n.op).emitWgsl(args, n.arg as never, n.src.map((s) => g.node(s).dtype), n);
+  for (const h of Object.keys(WGSL_HELPERS)) {
+    if (!e.includes(`${h}(`)) continue;
+    helpers.add(h);
+    for (const d of WGSL_HELPER_DEPS[h] ?? []) helpers.add(d);
+  }
+  if (n.op === 'const') names.set(id, e);
+  else {
+    out.push(`let ${prefix}${id}: ${wgslType(n.dtype)} = ${e};`);
+    names.set(id, `${prefix}${id}`);
+  }
+}
+
+/**
+ * Lines computing event_count's spike operand at the invocation's own element of the spikes'
+ * shape (spec.operand: the nodes and what they load), and the condition that it is set.
+ */
+function spikeCone(g: Graph, spec: GlobalKernelSpec, bind: Bindings, ctx: EmitContext, helpers: Set<string>): { lines: string[]; spiked: string } {
+  const { nodes, loads } = spec.operand as { nodes: number[]; loads: number[] };
+  const root = g.node(g.node(spec.node).src[0] as number);
+  const iter = root.shape;
+  const names = new Map<number, string>();
+  const lines: string[] = [];
+  for (const id of loads) {
+    const n = g.node(id);
+    const b = n.op === 'input' ? ctx.bufferOfInput(n).buffer : ctx.bufferOfTemp(id).buffer;
+    const arr = bind.name(b, n.op === 'input' ? readSide(b) : 'only', 'read');
+    lines.push(`let s${id} = ${bind.load(arr, stepOffset(b) + indexExpr(n.shape, iter), n.dtype)};`);
+    names.set(id, `s${id}`);
+  }
+  for (const id of nodes) nodeLine(g, id, iter, names, lines, 's', helpers);
+  const broadcast = [...loads, ...nodes].some((id) => !shapeEq(g.node(id).shape, iter) && g.node(id).op !== 'const');
+  const v = names.get(root.id) as string;
+  return { lines: [...(broadcast ? coordLines(iter) : []), ...lines], spiked: root.dtype === 'bool' ? v : `${v} != 0.0` };
 }
 
 function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitContext): { body: KernelBody; bind: Bindings } {
@@ -833,16 +862,19 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     if (ctx.bindings) zero.body.access = zb.end();
     out.push(zero);
   }
-  if (ctx.bindings && ctx.persistent) return [...out, ...emitEventCompacted(g, n, index, spec.phase, ctx.bindings, ctx.persistent.eventList(n.id), ctx)];
+  if (ctx.bindings && ctx.persistent) return [...out, ...emitEventCompacted(g, spec, index, ctx.bindings, ctx.persistent.eventList(n.id), ctx)];
   if (!want(1)) return out;
 
   const sb = ctx.bindings ?? new Bindings();
   sb.begin();
-  const spiked = spikedAt(g, sId, sb, ctx);
+  const helpers = new Set<string>();
+  const cone = spec.operand ? spikeCone(g, spec, sb, ctx, helpers) : { lines: [], spiked: spikedAt(g, sId, sb, ctx) };
+  const spiked = cone.spiked;
   const targetAt = operandReader(g, iId, sb, ctx);
   const dst = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
   const batched = total !== nPost;
   const body = [
+    ...cone.lines,
     `if (${spiked}) {`,
     `  let row = ${batched ? `(i % ${nPre}u)` : 'i'} * ${k}u;`,
     `  let base = ${batched ? `(i / ${nPre}u) * ${nPost}u` : '0u'};`,
@@ -853,7 +885,7 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     '  }',
     '}',
   ];
-  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers: new Set<string>() } as KernelBody, bind: sb };
+  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers } as KernelBody, bind: sb };
   if (ctx.bindings) scatter.body.access = sb.end();
   out.push(scatter);
   return out;
@@ -880,7 +912,9 @@ function spikedAt(g: Graph, sId: number, bind: Bindings, ctx: EmitContext): stri
  * so the result is exact whatever the order. The compact kernel reads its spike at its own element,
  * so it shares a wave with the kernel that computes the spikes.
  */
-function emitEventCompacted(g: Graph, n: Node<'event_count'>, index: number, phase: number, bind: Bindings, listBuf: PlanBuffer, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
+function emitEventCompacted(g: Graph, spec: GlobalKernelSpec, index: number, bind: Bindings, listBuf: PlanBuffer, ctx: EmitContext): { body: KernelBody; bind: Bindings }[] {
+  const n = g.node(spec.node) as Node<'event_count'>;
+  const phase = spec.phase;
   const [sId, iId] = n.src as [number, number];
   const s = g.node(sId);
   const ind = g.node(iId);
@@ -889,6 +923,7 @@ function emitEventCompacted(g: Graph, n: Node<'event_count'>, index: number, pha
   const nPost = n.arg.nPost;
   const counter = `evn${index}`;
   const out: { body: KernelBody; bind: Bindings }[] = [];
+  const helpers = new Set<string>();
   const add = (name: string, invocations: number, lines: (b: Bindings) => string[], extra: Partial<KernelBody> = {}): void => {
     bind.begin();
     const body: KernelBody = { name: `k${index}_event_${name}_p${phase}`, invocations, lines: lines(bind), helpers: new Set(), ...extra };
@@ -896,11 +931,11 @@ function emitEventCompacted(g: Graph, n: Node<'event_count'>, index: number, pha
     out.push({ body, bind });
   };
   add('compact', sizeOf(s.shape), (b) => {
-    const spiked = spikedAt(g, sId, b, ctx);
+    const cone = spec.operand ? spikeCone(g, spec, b, ctx, helpers) : { lines: [], spiked: spikedAt(g, sId, b, ctx) };
     const list = b.name(listBuf, 'only', 'read_write');
     const c = b.workgroupVar(counter, 'atomic<u32>');
-    return [`if (${spiked}) {`, `  let slot = atomicAdd(&${c}, 1u);`, `  ${b.store(list, 'slot', 'i', 'u32')}`, '}'];
-  });
+    return [...cone.lines, `if (${cone.spiked}) {`, `  let slot = atomicAdd(&${c}, 1u);`, `  ${b.store(list, 'slot', 'i', 'u32')}`, '}'];
+  }, { helpers });
   add('deliver', sizeOf(s.shape) * k, (b) => {
     const list = b.name(listBuf, 'only', 'read');
     const targetAt = operandReader(g, iId, b, ctx);

@@ -245,14 +245,18 @@ function layoutBuffers(g: Graph, fused: FusedStep, steps: number) {
 function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<number, ArenaSlot> | undefined, limit: number): PlanKernel[] | undefined {
   const fresh = (): Bindings => new Bindings(new Set(), arenas ?? new Map());
   // one item per body: a spec may have several (event_count: zero, then scatter), each its own dispatch
-  type Item = { spec: number; part: number; reads: Set<string>; writes: Set<string> };
+  type Item = { spec: number; part: number; reads: Set<string>; writes: Set<string>; clears: boolean };
   const parts = (spec: KernelSpec): number => (spec.kind === 'global' && g.node(spec.node).op === 'event_count' ? 2 : 1);
-  const items: Item[] = fused.kernels.flatMap((spec, i) => Array.from({ length: parts(spec) }, (_, part) => {
+  const all: Item[] = fused.kernels.flatMap((spec, i) => Array.from({ length: parts(spec) }, (_, part) => {
     const body = emitBodies(g, spec, i, { ...base, bindings: fresh() }, part)[0]?.body;
-    return body ? [{ spec: i, part, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']) }] : [];
+    return body ? [{ spec: i, part, reads: body.access?.reads ?? new Set(['*']), writes: body.access?.writes ?? new Set(['*']), clears: !!body.clearsForNextStep }] : [];
   }).flat());
-  const waves = dependencyWaves(items);
-  if (waves.length === items.length) return undefined;
+  // clearing the counts for the next step after their last reader can share a later dispatch
+  // (buffers start zeroed, and every step leaves them cleared): whichever order needs fewer
+  const inOrder = dependencyWaves(all);
+  const clearedLast = dependencyWaves([...all.filter((x) => !x.clears), ...all.filter((x) => x.clears)]);
+  const waves = clearedLast.length < inOrder.length ? clearedLast : inOrder;
+  if (waves.length === all.length) return undefined;
   const out: PlanKernel[] = [];
   for (const w of waves) {
     const bind = fresh();

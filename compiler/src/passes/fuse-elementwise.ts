@@ -39,6 +39,11 @@ export interface GlobalKernelSpec {
   outputs: number[];
   /** Some node reads the result, so it is also stored in its temp. */
   temp: boolean;
+  /**
+   * event_count only: its spike operand is not stored but computed where the kernel reads it (at
+   * the invocation's own (batch, pre) element): these nodes in graph order, loading `loads`.
+   */
+  operand?: { nodes: number[]; loads: number[] };
 }
 
 export type KernelSpec = ElementwiseKernelSpec | GlobalKernelSpec;
@@ -119,19 +124,36 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   g.outputs.forEach((o, i) => {
     if (GLOBAL.has(g.node(o.node).op) && stores(o.node)) direct.set(o.node, [...(direct.get(o.node) ?? []), i]);
   });
+  // event_count reads its spikes at its own (batch, pre) element, so it can compute them itself
+  const spikeOperands = new Set<number>();
   for (const n of g.nodes) {
     if (GLOBAL.has(n.op) && !direct.has(n.id)) temp.add(n.id);
-    for (const s of n.src) {
+    n.src.forEach((s, k) => {
       const sn = g.node(s);
-      if (sn.op === 'input' || sn.op === 'const') continue;
+      if (sn.op === 'input' || sn.op === 'const') return;
       if (GLOBAL.has(sn.op)) temp.add(s);
-      if (GLOBAL.has(n.op)) temp.add(s);
+      if (n.op === 'event_count' && k === 0 && ELEMENTWISE.has(sn.op)) spikeOperands.add(s);
+      else if (GLOBAL.has(n.op)) temp.add(s);
       else if ((phaseOf[s] as number) < (phaseOf[n.id] as number)) later.add(s);
-    }
+    });
   }
-  for (const s of [...later].sort((a, b) => a - b)) {
-    if (!temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s, opts.recompute !== 'all'))) temp.add(s);
-  }
+  const decide = (s: number) => !temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s, opts.recompute !== 'all'));
+  for (const s of [...new Set([...later, ...spikeOperands])].sort((a, b) => a - b)) if (decide(s)) temp.add(s);
+  // the nodes a kernel computes to get `root`, and the values it loads (recomputing what is not stored)
+  const cone = (root: number): { nodes: number[]; loads: number[] } => {
+    const nodes = new Set<number>();
+    const loads = new Set<number>();
+    const visit = (id: number): void => {
+      if (nodes.has(id) || loads.has(id)) return;
+      const n = g.node(id);
+      if (n.op === 'const' || (ELEMENTWISE.has(n.op) && (id === root || !temp.has(id)))) {
+        nodes.add(id);
+        n.src.forEach(visit);
+      } else loads.add(id);
+    };
+    visit(root);
+    return { nodes: [...nodes].sort((a, b) => a - b), loads: [...loads].sort((a, b) => a - b) };
+  };
   // 2. roots per phase
   const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);
   for (const id of temp) if (isEw(id)) roots[phaseOf[id] as number]!.push({ node: id, target: { kind: 'temp' } });
@@ -142,7 +164,11 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   const kernels: KernelSpec[] = [];
   for (let p = 0; p < phases.count; p++) {
     for (const n of g.nodes) {
-      if (GLOBAL.has(n.op) && phaseOf[n.id] === p) kernels.push({ kind: 'global', phase: p, node: n.id, outputs: direct.get(n.id) ?? [], temp: temp.has(n.id) });
+      if (!GLOBAL.has(n.op) || phaseOf[n.id] !== p) continue;
+      const spec: GlobalKernelSpec = { kind: 'global', phase: p, node: n.id, outputs: direct.get(n.id) ?? [], temp: temp.has(n.id) };
+      const s = n.src[0] as number;
+      if (n.op === 'event_count' && spikeOperands.has(s) && !temp.has(s)) spec.operand = cone(s);
+      kernels.push(spec);
     }
     // 3. group by iteration shape
     // largest first; among equal sizes the higher rank first, so [] joins a [1] group
