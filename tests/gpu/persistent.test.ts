@@ -150,12 +150,20 @@ describe('event_count computing its own spikes', () => {
       const fired = ops.compare('ge', vin, 1);
       v.write(ops.where(fired, 0, vin));
       const counts = ops.eventCount(dtype === 'bool' ? fired : ops.cast(fired, 'f32'), idx, nPost);
-      return { ys: [counts] };
+      return { ys: [counts, ops.reduce('sum', ops.cast(counts, 'f32'))] }; // the sum: one more wave after the counts' readers
     });
     const g = optimize(tr.graph, { verifyEach: true });
     const ec = fuseElementwise(g, phaseSplit(g)).kernels.find((x) => x.kind === 'global' && g.node(x.node).op === 'event_count');
     expect(ec?.kind === 'global' && ec.operand !== undefined).toBe(true);
-    await compareAll(tr.graph, steps, { states: tr.states, captured: tr.captured }, EXACT, [...PERSISTENT, { name: 'chain', lowering: 'dispatch-chain' }]);
+    const plans = await compareAll(tr.graph, steps, { states: tr.states, captured: tr.captured }, EXACT, [...PERSISTENT, { name: 'chain', lowering: 'dispatch-chain' }]);
+    // the chain: the scatter (spikes computed in it) first; the counts cleared after their last
+    // reader, for the next step: a second call of the same Executable must start from zero counts
+    const heads = plans['chain']!.kernels.map((x) => x.wgsl.split('\n')[0]!);
+    expect(heads[0]).toMatch(/event_scatter/);
+    expect(heads[heads.length - 1]).toMatch(/event_zero/);
+    const inputs = { states: tr.states, captured: tr.captured };
+    const again = await runOnGpu(ctx, g, steps, inputs, 'dispatch-chain', {}, 2);
+    runOnCpu(g, steps, inputs).ys.forEach((y, i) => expectAllClose(again.ys[i], y, EXACT, `second call of the chain: y#${i}`));
   });
 });
 

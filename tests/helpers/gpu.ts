@@ -101,27 +101,19 @@ export interface GpuRun extends StepOutputs {
   plan: Plan;
 }
 
-/** Lower `g` for `steps` steps and run it once on `ctx`, binding buffers as the State engine does. */
+/**
+ * Lower `g` for `steps` steps and run it on `ctx`, binding buffers as the State engine does;
+ * `calls` > 1 runs the same Executable again from the same initial values and returns the last call.
+ */
 export async function runOnGpu(
-  ctx: GpuContext, g: Graph, steps: number, inputs: StepInputs, lowering: LoweringChoice, opts: Omit<LowerOptions, 'lowering'> = {},
+  ctx: GpuContext, g: Graph, steps: number, inputs: StepInputs, lowering: LoweringChoice, opts: Omit<LowerOptions, 'lowering'> = {}, calls = 1,
 ): Promise<GpuRun> {
   const plan = lower(g, steps, { maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, ...opts, lowering });
   const exe = await Executable.create(ctx, plan);
   const residents: ResidentBuffer[] = [];
   try {
-    const res = await exe.run({
-      resident: (b) => {
-        const init = b.role === 'state' ? inputs.states?.get(b.index) : inputs.carries?.[b.index];
-        const r = new ResidentBuffer(ctx, b.elements, b.dtype, `${b.role}#${b.index}`);
-        residents.push(r);
-        r.write(need(init, `${b.role}#${b.index} initial value`), init);
-        return r;
-      },
-      upload: (b) => {
-        const d = b.role === 'xs' ? inputs.xs?.[b.index] : inputs.captured?.[b.index]?.data;
-        return need(d, `${b.role}#${b.index} data`);
-      },
-    });
+    for (let c = 1; c < calls; c++) await exe.run(runInputs(ctx, inputs, residents));
+    const res = await exe.run(runInputs(ctx, inputs, residents));
     const out: GpuRun = { plan, ys: [], states: new Map(), carries: [] };
     for (const b of plan.buffers) {
       const d = res.data.get(b.id);
@@ -135,6 +127,23 @@ export async function runOnGpu(
     for (const r of residents) r.destroy();
     exe.destroy();
   }
+}
+
+/** Run inputs: fresh resident States and carries from their initial values, uploads from `inputs`. */
+function runInputs(ctx: GpuContext, inputs: StepInputs, residents: ResidentBuffer[]): Parameters<Executable['run']>[0] {
+  return {
+    resident: (b) => {
+      const init = b.role === 'state' ? inputs.states?.get(b.index) : inputs.carries?.[b.index];
+      const r = new ResidentBuffer(ctx, b.elements, b.dtype, `${b.role}#${b.index}`);
+      residents.push(r);
+      r.write(need(init, `${b.role}#${b.index} initial value`), init);
+      return r;
+    },
+    upload: (b) => {
+      const d = b.role === 'xs' ? inputs.xs?.[b.index] : inputs.captured?.[b.index]?.data;
+      return need(d, `${b.role}#${b.index} data`);
+    },
+  };
 }
 
 export interface Tol {

@@ -837,8 +837,9 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
  *     array<atomic<i32>>). A neuron that did not spike returns after one load.
  * Clearing is a kernel of its own, not a special runtime command, so the Plan stays a flat list
  * of kernels and the runtime needs nothing new: kernels of a compute pass run in order, each
- * dispatch sees the previous one's writes, and the counts are cleared every step before the
- * scatter (no accumulation across steps). The same buffer is `array<atomic<i32>>` in the scatter
+ * dispatch sees the previous one's writes, and the counts are cleared every step, before the
+ * scatter or (when that saves a dispatch: lower.ts, waveChain) after the step's last reader, for
+ * the next step, the buffer starting zeroed (no accumulation across steps). The same buffer is `array<atomic<i32>>` in the scatter
  * pipeline and `array<i32>` in the zero kernel and in every consumer; WGSL types bindings per
  * pipeline, and both are plain storage buffers in the bind-group layout.
  */

@@ -237,10 +237,11 @@ function layoutBuffers(g: Graph, fused: FusedStep, steps: number) {
  * it reads what that wrote, or writes what that read or wrote; a State's `cur` and `next` copies
  * are different buffers), and each wave of several kernels becomes one dispatch whose invocations
  * are split by ranges among its kernels. Fewer dispatches per step (each costs ~10 us on an H200
- * through Dawn, ~40-100 us on lavapipe). event_count's zero and scatter are separate items (the
- * scatter depends on the zero, so they never share a dispatch, where the scatter's atomic view of
- * the counts would clash with the plain one). Returns undefined (keep one dispatch per kernel) when
- * a wave would bind more arrays than the device allows or one buffer both ways.
+ * through Dawn, ~40-100 us on lavapipe). event_count's zero and scatter are separate items, which
+ * depend on each other whichever comes first, so they never share a dispatch (where the scatter's
+ * atomic view of the counts would clash with the plain one); the zero may run first or, clearing
+ * for the next step, after the counts' last reader. Returns undefined (keep one dispatch per
+ * kernel) when a wave would bind more arrays than the device allows or one buffer both ways.
  */
 function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<number, ArenaSlot> | undefined, limit: number): PlanKernel[] | undefined {
   const fresh = (): Bindings => new Bindings(new Set(), arenas ?? new Map());
@@ -255,21 +256,30 @@ function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<nu
   // (buffers start zeroed, and every step leaves them cleared): whichever order needs fewer
   const inOrder = dependencyWaves(all);
   const clearedLast = dependencyWaves([...all.filter((x) => !x.clears), ...all.filter((x) => x.clears)]);
-  const waves = clearedLast.length < inOrder.length ? clearedLast : inOrder;
-  if (waves.length === all.length) return undefined;
-  const out: PlanKernel[] = [];
-  for (const w of waves) {
-    const bind = fresh();
-    try {
-      const bodies = w.map((it) => (emitBodies(g, fused.kernels[it.spec] as KernelSpec, it.spec, { ...base, bindings: bind }, it.part)[0] as { body: KernelBody }).body);
-      if (bind.list.length > limit) return undefined;
-      out.push(frameWave(bodies, bind, base.workgroupSize));
-    } catch (e) {
-      if (e instanceof BindingConflict) return undefined;
-      throw e;
-    }
+  // the fewer dispatches first; if a wave of it does not fit the device, the other order
+  const orders = clearedLast.length < inOrder.length ? [clearedLast, inOrder] : [inOrder];
+  for (const waves of orders) {
+    if (waves.length === all.length) continue;
+    const kernels = frameWaves(waves);
+    if (kernels) return kernels;
   }
-  return out;
+  return undefined;
+
+  function frameWaves(waves: Item[][]): PlanKernel[] | undefined {
+    const out: PlanKernel[] = [];
+    for (const w of waves) {
+      const bind = fresh();
+      try {
+        const bodies = w.map((it) => (emitBodies(g, fused.kernels[it.spec] as KernelSpec, it.spec, { ...base, bindings: bind }, it.part)[0] as { body: KernelBody }).body);
+        if (bind.list.length > limit) return undefined;
+        out.push(frameWave(bodies, bind, base.workgroupSize));
+      } catch (e) {
+        if (e instanceof BindingConflict) return undefined;
+        throw e;
+      }
+    }
+    return out;
+  }
 }
 
 /** Rough work of one step: element updates of each kernel, times the contracted length of products. */
