@@ -18,7 +18,9 @@ import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
 import { fuseElementwise, type FusedStep, type FuseOptions, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
-import { BindingConflict, Bindings, dependencyWaves, emitBodies, emitKernel, framePersistent, frameWave, ownElements, PACK_SHARED_MAX_BYTES, type ArenaSlot, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
+import { emitBodies, emitKernel, framePersistent, frameWave, ownElements, PACK_SHARED_MAX_BYTES, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
+import { BindingConflict, Bindings, type ArenaSlot } from './bindings.ts';
+import { dependencyWaves } from './schedule.ts';
 import { wgslType } from '../ir/dtype.ts';
 
 export type LoweringChoice = Lowering | 'auto';
@@ -468,8 +470,8 @@ function registerPlan(list: PlanBuffer[], registers: Map<number, string>, bind: 
     const own = ownElements(b.elements, wg);
     if (b.pingPong) {
       plan.decls.push(`var<private> ${base}a: ${type};`, `var<private> ${base}b: ${type};`);
-      const cur = bind.name(b, 'cur', 'read_write', undefined, true, true);
-      const next = bind.name(b, 'next', 'read_write', undefined, true, true);
+      const cur = bind.storage(b, 'cur', 'read_write');
+      const next = bind.storage(b, 'next', 'read_write');
       plan.prologue.push(`${own} ${base}a[m] = ${bind.load(cur, 'i', b.dtype)}; } }`);
       plan.epilogue.push(`${own} ${bind.store(next, 'i', `${base}a[m]`, b.dtype)} } }`);
       plan.moves.push({
@@ -478,7 +480,7 @@ function registerPlan(list: PlanBuffer[], registers: Map<number, string>, bind: 
       });
     } else {
       plan.decls.push(`var<private> ${base}: ${type};`);
-      if (b.role !== 'temp') plan.prologue.push(`${own} ${base}[m] = ${bind.load(bind.name(b, 'only', 'read', undefined, true, true), 'i', b.dtype)}; } }`);
+      if (b.role !== 'temp') plan.prologue.push(`${own} ${base}[m] = ${bind.load(bind.storage(b, 'only', 'read'), 'i', b.dtype)}; } }`);
     }
   }
   return plan;

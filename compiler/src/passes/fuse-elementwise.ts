@@ -118,11 +118,12 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   // 1. materialize: global results and operands first, then what later phases read and cannot recompute
   const temp = new Set<number>();
   const later = new Set<number>();
-  // a global op's result that is only a graph output is stored by its own kernel, not kept
-  const stores = (id: number) => g.node(id).op !== 'event_count';
+  // a global op's result that is a graph output is stored by its own kernel (event_count's counts
+  // come from atomics, so they are copied out by an elementwise kernel)
   const direct = new Map<number, number[]>();
   g.outputs.forEach((o, i) => {
-    if (GLOBAL.has(g.node(o.node).op) && stores(o.node)) direct.set(o.node, [...(direct.get(o.node) ?? []), i]);
+    const op = g.node(o.node).op;
+    if (GLOBAL.has(op) && op !== 'event_count') direct.set(o.node, [...(direct.get(o.node) ?? []), i]);
   });
   // event_count reads its spikes at its own (batch, pre) element, so it can compute them itself
   const spikeOperands = new Set<number>();
@@ -139,19 +140,20 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   }
   const decide = (s: number) => !temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s, opts.recompute !== 'all'));
   for (const s of [...new Set([...later, ...spikeOperands])].sort((a, b) => a - b)) if (decide(s)) temp.add(s);
-  // the nodes a kernel computes to get `root`, and the values it loads (recomputing what is not stored)
-  const cone = (root: number): { nodes: number[]; loads: number[] } => {
+  // what a kernel computes to get `roots` (literals, and elementwise nodes `computes` accepts) and
+  // what it loads (everything else)
+  const cone = (roots: number[], computes: (id: number) => boolean): { nodes: number[]; loads: number[] } => {
     const nodes = new Set<number>();
     const loads = new Set<number>();
     const visit = (id: number): void => {
       if (nodes.has(id) || loads.has(id)) return;
       const n = g.node(id);
-      if (n.op === 'const' || (ELEMENTWISE.has(n.op) && (id === root || !temp.has(id)))) {
+      if (n.op === 'const' || (ELEMENTWISE.has(n.op) && computes(id))) {
         nodes.add(id);
         n.src.forEach(visit);
       } else loads.add(id);
     };
-    visit(root);
+    roots.forEach(visit);
     return { nodes: [...nodes].sort((a, b) => a - b), loads: [...loads].sort((a, b) => a - b) };
   };
   // 2. roots per phase
@@ -167,7 +169,7 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
       if (!GLOBAL.has(n.op) || phaseOf[n.id] !== p) continue;
       const spec: GlobalKernelSpec = { kind: 'global', phase: p, node: n.id, outputs: direct.get(n.id) ?? [], temp: temp.has(n.id) };
       const s = n.src[0] as number;
-      if (n.op === 'event_count' && spikeOperands.has(s) && !temp.has(s)) spec.operand = cone(s);
+      if (n.op === 'event_count' && spikeOperands.has(s) && !temp.has(s)) spec.operand = cone([s], (id) => id === s || !temp.has(id));
       kernels.push(spec);
     }
     // 3. group by iteration shape
@@ -187,27 +189,9 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
       grp.stores.push(r);
     }
     for (const grp of groups) {
-      const inKernel = new Set<number>();
-      const loads = new Set<number>();
-      const visit = (id: number): void => {
-        if (inKernel.has(id) || loads.has(id)) return;
-        const n = g.node(id);
-        // this phase's elementwise nodes, and earlier ones that are not materialized (recomputed)
-        const local = n.op === 'const' || (ELEMENTWISE.has(n.op) && (phaseOf[id] === p || !temp.has(id)));
-        if (!local) {
-          loads.add(id);
-          return;
-        }
-        inKernel.add(id);
-        n.src.forEach(visit);
-      };
-      grp.stores.forEach((s) => visit(s.node));
-      kernels.push({
-        kind: 'elementwise', phase: p, shape: grp.shape,
-        nodes: [...inKernel].sort((a, b) => a - b),
-        loads: [...loads].sort((a, b) => a - b),
-        stores: grp.stores.sort((a, b) => a.node - b.node),
-      });
+      // this phase's elementwise nodes, and earlier ones that are not materialized (recomputed)
+      const { nodes, loads } = cone(grp.stores.map((r) => r.node), (id) => phaseOf[id] === p || !temp.has(id));
+      kernels.push({ kind: 'elementwise', phase: p, shape: grp.shape, nodes, loads, stores: grp.stores.sort((a, b) => a.node - b.node) });
     }
   }
   return { kernels, temps: [...temp].sort((a, b) => a - b) };
