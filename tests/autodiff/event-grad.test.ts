@@ -25,6 +25,14 @@ const dense = (() => {
   for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) c[p * nPost + (idx[p * k + j] as number)]! += 1;
   return Tensor.fromArray(c, [nPre, nPost]);
 })();
+// integer per-synapse weights of both signs, and the dense matrix they make (duplicates add up)
+const wInt = Int32Array.from({ length: nPre * k }, () => Math.floor(rng() * 9) - 4);
+const weights = Tensor.fromArray(wInt, [nPre, k], 'i32');
+const denseWeighted = (() => {
+  const c = new Float32Array(nPre * nPost);
+  for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) c[p * nPost + (idx[p * k + j] as number)]! += wInt[p * k + j]!;
+  return Tensor.fromArray(c, [nPre, nPost]);
+})();
 
 describe('event_count adjoint', () => {
   it('equals the dense transpose product ct @ C^T, through vjpGraph on the reference', () => {
@@ -40,6 +48,47 @@ describe('event_count adjoint', () => {
     const got = (r.ys[0] as HostArray).data;
     want.data.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
     expect(vjp.graph.nodes.some((n) => n.op === 'event_gather')).toBe(true);
+  });
+
+  it('with per-synapse weights: the dense weighted transpose product ct @ W^T', () => {
+    const tr = traceGraph('weighted', (kit) => ({ ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, weights), 'f32')] }));
+    const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }], ['input']);
+    const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.3 ? 1 : 0));
+    const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
+    const r = interpretStep(vjp.graph, (src) => {
+      if (src.kind === 'captured') return [...tr.captured, ...vjp.captured][src.index] as HostArray;
+      return src.kind === 'xs' ? { dtype: 'f32', shape: [B, nPre], data: spikes } : { dtype: 'f32', shape: [B, nPost], data: ct };
+    }, 0);
+    const want = ops.matmulWt(Tensor.fromArray(ct, [B, nPost]), denseWeighted);
+    const got = (r.ys[0] as HostArray).data;
+    expect(want.data.some((x) => Math.abs(x) > 1)).toBe(true);
+    want.data.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
+  });
+
+  it('event_gather with i32 and f32 weights on the GPU equals the reference (chain and persistent)', async () => {
+    const ctx = await acquireDevice();
+    const steps = 2;
+    const xs = Float32Array.from({ length: steps * B * nPost }, () => rng() * 2 - 1);
+    const wf = Tensor.fromArray(Float32Array.from({ length: nPre * k }, () => rng() * 4 - 2), [nPre, k]);
+    const tr = traceGraph('gather-w', (kit) => {
+      const x = kit.xs(0, 'f32', [B, nPost]);
+      return { ys: [ops.eventGather(x, indices, weights), ops.eventGather(x, indices, wf)] };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const cpu = runOnCpu(g, steps, { xs: [xs], captured: tr.captured });
+    // the independent sum, in float64
+    for (const [y, w] of [[0, wInt], [1, wf.data]] as const) {
+      const want = new Float64Array(steps * B * nPre);
+      for (let r = 0; r < steps * B; r++) for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) {
+        want[r * nPre + p]! += w[p * k + j]! * xs[r * nPost + idx[p * k + j]!]!;
+      }
+      expectAllClose(cpu.ys[y], want, { rtol: 1e-5, atol: 1e-5 }, `reference, weights ${y}`);
+    }
+    for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
+      const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
+      // a driver may contract w * x + acc into one fma: agreement to a few f32 roundings
+      for (const y of [0, 1]) expectAllClose(gpu.ys[y], cpu.ys[y], { rtol: 1e-5, atol: 1e-5 }, `weighted event_gather ${y} ${lowering}`);
+    }
   });
 
   it('event_gather on the GPU equals the reference (chain and persistent)', async () => {
@@ -61,7 +110,7 @@ describe('BPTT through event-driven synapses', () => {
   const drive = Tensor.fromArray(Float32Array.from({ length: T * B * nPre }, () => rng() * 1.5), [T, B, nPre]);
   const target = Float32Array.from({ length: B * nPost }, () => rng());
 
-  async function gradOf(event: boolean, lowering: 'interpret' | 'auto' | 'dispatch-chain' | 'persistent-workgroup') {
+  async function gradOf(event: boolean, lowering: 'interpret' | 'auto' | 'dispatch-chain' | 'persistent-workgroup', weighted = false) {
     const w = new ParamState(Tensor.fromArray(Float32Array.from({ length: nPre }, (_v, i) => 0.5 + 0.02 * i)), { name: 'w' });
     const gsyn = new ParamState(Tensor.scalar(0.7), { name: 'gsyn' });
     const v = new HiddenState(Tensor.full([B, nPre], 0), { name: 'v' });
@@ -70,7 +119,9 @@ describe('BPTT through event-driven synapses', () => {
       const nv = ops.add(ops.mul(v.value as Tensor, 0.8), ops.mul(x, w.value as Tensor));
       const spk = ops.heaviside(ops.sub(nv, 1), 'Sigmoid', [4]);
       v.value = ops.sub(nv, spk);
-      const input = event ? ops.cast(ops.eventCount(spk, indices, nPost), 'f32') : ops.matmul(spk, dense);
+      const input = event
+        ? ops.cast(ops.eventCount(spk, indices, nPost, weighted ? weights : undefined), 'f32')
+        : ops.matmul(spk, weighted ? denseWeighted : dense);
       const ng = ops.add(ops.mul(g.value as Tensor, 0.9), ops.mul(input, gsyn.value as Tensor));
       g.value = ng;
       return ng;
@@ -92,6 +143,16 @@ describe('BPTT through event-driven synapses', () => {
     expect(scale).toBeGreaterThan(1e-3); // spikes happen and gradients reach w through them
     gd.w.data.forEach((x, i) => expect(Math.abs((ge.w.data[i] as number) - x), `w[${i}]`).toBeLessThanOrEqual(1e-4 * scale + 1e-5));
     expect(ge.gsyn.item()).toBeCloseTo(gd.gsyn.item(), 3);
+  });
+
+  it.each(['interpret', 'persistent-workgroup'] as const)('%s: with per-synapse weights too', async (lowering) => {
+    const [ge, le] = await gradOf(true, lowering, true);
+    const [gd, ld] = await gradOf(false, lowering, true);
+    expect(le.item()).toBeCloseTo(ld.item(), 3);
+    const scale = Math.max(...Array.from(gd.w.data, Math.abs));
+    expect(scale).toBeGreaterThan(1e-3);
+    gd.w.data.forEach((x, i) => expect(Math.abs((ge.w.data[i] as number) - x), `w[${i}]`).toBeLessThanOrEqual(1e-4 * scale + 1e-5));
+    expect(ge.gsyn.item()).toBeCloseTo(gd.gsyn.item(), 2);
   });
 
   it('eagerly too (outside loops); second derivatives through the gather are refused', async () => {

@@ -291,3 +291,85 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     for (const c of consumers) expect(c.wgsl).toMatch(/array<i32>/);
   });
 });
+
+/**
+ * event_count's optional third operand: i32 weights [nPre, k], one per synapse (the fixed-point
+ * weights of packages/models/src/fixed-point.ts). A delivered spike adds its synapse's weight; the
+ * sums are integers in wrapping i32 arithmetic, so every comparison is exact whatever order the
+ * atomics land in.
+ */
+describe('event_count with per-synapse integer weights', () => {
+  /** The independent reference, in float64, wrapped to i32 at the end (wrapping is associative). */
+  function weightedReference(sp: ArrayLike<number>, idx: Int32Array, w: Int32Array, nPre: number, k: number, nPost: number): Int32Array {
+    const batch = sp.length / nPre;
+    const acc = new Float64Array(batch * nPost);
+    for (let b = 0; b < batch; b++) {
+      for (let p = 0; p < nPre; p++) {
+        if (sp[b * nPre + p] === 0) continue;
+        for (let j = 0; j < k; j++) acc[b * nPost + (idx[p * k + j] as number)]! += w[p * k + j]!;
+      }
+    }
+    return Int32Array.from(acc, (x) => Number(BigInt.asIntN(32, BigInt(x))));
+  }
+  /** Weights of both signs and all magnitudes up to 2^24 (sums of k of them stay far from 2^31). */
+  const randomWeights = (rng: Rng, n: number): Int32Array =>
+    Int32Array.from({ length: n }, () => (rng() < 0.5 ? -1 : 1) * randInt(rng, 0, 1 << Math.floor(rng() * 24)));
+
+  it('the CPU reference sums the weights of the spiking synapses, wrapping like i32 atomics', () => {
+    const rng = mulberry32(71);
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    const w = randomWeights(rng, N_PRE * K);
+    for (const lead of [[], [3]]) {
+      const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
+      const sp = spikes(rng, n, 0.4, 'f32');
+      const out = ops.eventCount(Tensor.fromArray(sp, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, idxTensor(w, N_PRE, K));
+      expectAllClose(out.data, weightedReference(sp, idx, w, N_PRE, K, N_POST), EXACT, `eager [${lead}]`);
+    }
+    // two synapses onto one target whose weights sum past 2^31 - 1 wrap around
+    const big = ops.eventCount(Tensor.fromArray([1, 1]), idxTensor(Int32Array.from([0, 0]), 2, 1), 1, idxTensor(Int32Array.from([2 ** 31 - 1, 2]), 2, 1));
+    expect(Array.from(big.data)).toEqual([-(2 ** 31) + 1]);
+  });
+
+  it('rejects weights of the wrong dtype or shape', () => {
+    const sp = Tensor.fromArray([1, 0, 1, 0]);
+    const idx = idxTensor(new Int32Array(8), 4, 2);
+    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Float32Array(8), [4, 2]))).toThrow(/event_count: weights must be i32, got f32/);
+    expect(() => ops.eventCount(sp, idx, 3, idxTensor(new Int32Array(8), 2, 4))).toThrow(/weights have shape \[2, 4\] but indices \[4, 2\]; one weight per synapse/);
+  });
+
+  const cases = [
+    { lead: [] as number[], dtype: 'f32' as const, lowering: 'dispatch-chain' as const },
+    { lead: [2], dtype: 'bool' as const, lowering: 'dispatch-chain' as const },
+    { lead: [], dtype: 'bool' as const, lowering: 'persistent-workgroup' as const },
+    { lead: [2], dtype: 'f32' as const, lowering: 'persistent-workgroup' as const },
+  ];
+  it.each(cases)('lead [$lead], $dtype spikes, $lowering: random weights, densities 0..1, step by step', async ({ lead, dtype, lowering }) => {
+    const rng = mulberry32(90 + lead.length + (dtype === 'bool' ? 2 : 0));
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    const w = randomWeights(rng, N_PRE * K);
+    const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
+    const densities = [0.1, 1, 0, 0.5, 0.03];
+    const steps = densities.length;
+    const xs = dtype === 'f32' ? new Float32Array(steps * n) : new Uint8Array(steps * n);
+    densities.forEach((d, t) => xs.set(spikes(rng, n, d, dtype), t * n));
+    const tr = traceGraph('event-weighted', (kit) => ({
+      ys: [ops.eventCount(kit.xs(0, dtype, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, idxTensor(w, N_PRE, K))],
+    }));
+    const g = optimize(tr.graph, { verifyEach: true });
+    const inputs = { xs: [xs], captured: tr.captured };
+    const runs = [await runOnGpu(ctx, g, steps, inputs, lowering)];
+    if (lowering === 'persistent-workgroup') {
+      expect(runs[0]!.plan.kernels[0]!.wgsl).toMatch(/var<workgroup> cnt\d+: array<atomic<i32>/);
+      runs.push(await runOnGpu(ctx, g, steps, inputs, lowering, { maxWorkgroupStorage: 64, stepsPerRound: 2 }));
+      expect(runs[1]!.plan.kernels[0]!.wgsl).not.toMatch(/var<workgroup> cnt/);
+    }
+    const cpu = runOnCpu(g, steps, inputs);
+    const m = n / N_PRE * N_POST;
+    for (let t = 0; t < steps; t++) {
+      const want = weightedReference(xs.subarray(t * n, (t + 1) * n), idx, w, N_PRE, K, N_POST);
+      if (densities[t]! > 0) expect(want.some((x) => x !== 0)).toBe(true);
+      expectAllClose(cpu.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `interpreter step ${t}`);
+      runs.forEach((r, j) => expectAllClose(r.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `GPU run ${j} step ${t} (density ${densities[t]})`));
+    }
+  });
+});

@@ -252,11 +252,86 @@ describe('EventFixedProb', () => {
     expect(Array.from(out.mantissa.data)).toEqual(Array.from(ref, Math.fround));
   });
 
+  /** Dense float64 reference with one weight per synapse: y[s, q] = sum over p's synapses onto q that spiked. */
+  function denseWeighted(indices: Int32Array, weights: ArrayLike<number>, nPre: number, k: number, nPost: number, spikes: ArrayLike<number>, steps: number, offset = 0, M = nPre) {
+    const y = new Float64Array(steps * nPost);
+    for (let s = 0; s < steps; s++) for (let p = 0; p < nPre; p++) {
+      if (!spikes[s * M + offset + p]) continue;
+      for (let j = 0; j < k; j++) y[s * nPost + indices[p * k + j]!]! += weights[p * k + j]!;
+    }
+    return y;
+  }
+
+  it('fixed point: the largest exponent that cannot overflow, rounding below a weight\'s f32 precision', () => {
+    const rng = mulberry32(12);
+    const nPre = 400, nPost = 50, k = 10;
+    const idx = Int32Array.from({ length: nPre * k }, () => Math.floor(rng() * nPost));
+    for (const scale of [1e-9, 1, 3e4]) {
+      const w = Float32Array.from({ length: nPre * k }, () => scale * (rng() * 2 - 1) * (rng() < 0.1 ? 10 : 1));
+      const fx = brainpy.toFixedPoint(w, idx, nPost);
+      const sums = new Float64Array(nPost);
+      idx.forEach((q, s) => { sums[q]! += Math.abs(fx.ints[s]!); });
+      const worst = Math.max(...sums);
+      expect(worst).toBeLessThanOrEqual(2 ** 31 - 1); // every synapse spiking at once cannot overflow
+      expect(worst * 2).toBeGreaterThan(2 ** 31 - 1 - 0.5 * k * nPre); // one more bit would risk it
+      expect(fx.scale).toBe(2 ** -fx.exponent);
+      const bound = Math.max(...(() => { const b = new Float64Array(nPost); idx.forEach((q, s) => { b[q]! += Math.abs(w[s]!); }); return b; })());
+      w.forEach((x, s) => expect(Math.abs(fx.ints[s]! * fx.scale - x)).toBeLessThanOrEqual(bound / (2 ** 31 - 0.5 * k * nPre)));
+    }
+    const zero = brainpy.toFixedPoint(new Float32Array(6), Int32Array.from([0, 1, 2, 0, 1, 2]), 3);
+    expect(Array.from(zero.ints)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(() => brainpy.toFixedPoint([1, Infinity], [0, 1], 2)).toThrow(/weight 1 is Infinity; weights must be finite/);
+  });
+
+  it.each(['interpret', 'dispatch-chain', 'persistent-workgroup'] as const)('per-synapse weights: an initializer of [nPre, k] delivers the sum of the spiking synapses\' weights (%s)', async (lowering) => {
+    const rng = mulberry32(17);
+    const nPre = 70, nPost = 90, steps = 30;
+    const comm = new brainpy.EventFixedProb(nPre, nPost, { prob: 0.2, weight: brainpy.Normal(u.nS(6), u.nS(3), { seed: 4 }), seed: 21 });
+    expect(comm.weight.shape).toEqual([nPre, comm.k]);
+    expect(comm.fixedWeights).toBeDefined();
+    const w = comm.weight.mantissa.data;
+    expect(new Set(w).size).toBeGreaterThan(nPre * comm.k * 0.9); // heterogeneous, some negative
+    expect(w.some((x) => x < 0)).toBe(true);
+    const spikes = new Float32Array(steps * nPre).map(() => (rng() < 0.25 ? 1 : 0));
+    const out = await run(() => brainstate.transform.forLoop((s: Tensor) => comm.update(s), Tensor.fromArray(spikes, [steps, nPre]), { lowering }));
+    expect(out.unit.name).toBe('nS');
+    expect(out.shape).toEqual([steps, nPost]);
+    // within the fixed point's rounding (B / 2^31 per synapse, B = the largest sum of |w| into one
+    // target) and one f32 rounding of the sum
+    const ref = denseWeighted(comm.indices, w, nPre, comm.k, nPost, spikes, steps);
+    const got = out.mantissa.data;
+    ref.forEach((x, i) => expect(Math.abs(got[i]! - x), `element ${i}`).toBeLessThanOrEqual(1e-7 * Math.abs(x) + 1e-6));
+    // the same sums on every lowering: integer atomics, one scaling
+    const eager = comm.update(Tensor.fromArray(spikes.subarray(0, nPre), [nPre], 'bool'));
+    expect(Array.from(eager.mantissa.data)).toEqual(Array.from(got.subarray(0, nPost)));
+  });
+
+  it.each(['interpret', 'dispatch-chain'] as const)('per-synapse weights broadcast from [k], with a pre range, and FixedProb densely (%s)', async (lowering) => {
+    const rng = mulberry32(9);
+    const M = 50, start = 20, nPost = 30, steps = 20;
+    const row = u.nS([1, -2, 3.5, 0.25, -0.125, 8]); // k = 0.2 * 30 = 6 per pre neuron, the same for each
+    const comm = new brainpy.EventFixedProb(M - start, nPost, { prob: 0.2, weight: row, seed: 5, preRange: [start, M] });
+    const dense = new brainpy.FixedProb(M - start, nPost, { prob: 0.2, weight: row, seed: 5 });
+    expect(comm.weight.shape).toEqual([M - start, 6]);
+    const spikes = new Float32Array(steps * M).map(() => (rng() < 0.3 ? 1 : 0));
+    const out = await run(() => brainstate.transform.forLoop((s: Tensor) => comm.update(s), Tensor.fromArray(spikes, [steps, M]), { lowering }));
+    const ref = denseWeighted(comm.indices, comm.weight.mantissa.data, M - start, 6, nPost, spikes, steps, start, M);
+    // dyadic weights: the fixed point and the f32 sums are exact
+    expect(Array.from(out.mantissa.data)).toEqual(Array.from(ref, Math.fround));
+    const sub = new Float32Array(steps * (M - start));
+    for (let s = 0; s < steps; s++) sub.set(spikes.subarray(s * M + start, (s + 1) * M), s * (M - start));
+    const viaDense = dense.update(u.q(Tensor.fromArray(sub, [steps, M - start])));
+    expect(Array.from(viaDense.mantissa.data)).toEqual(Array.from(out.mantissa.data));
+  });
+
   it('refuses bad input with the layer\'s name', () => {
     expect(() => new brainpy.EventFixedProb(10, 10, { prob: 1.5, weight: u.nS(1), name: 'conn' })).toThrow(/conn \(EventFixedProb\): the connection probability must be in \[0, 1\], got 1.5/);
     expect(() => new brainpy.EventFixedProb(10, 10, { prob: -0.1, weight: u.nS(1) })).toThrow(RangeError);
     expect(() => new brainpy.EventFixedProb(10, 10, { prob: Number.NaN, weight: u.nS(1) })).toThrow(/\[0, 1\]/);
-    expect(() => new brainpy.EventFixedProb(10, 10, { prob: 0.5, weight: u.nS([1, 2]), name: 'conn' })).toThrow(/conn \(EventFixedProb\): a weight of shape \[2\] is not supported yet/);
+    expect(() => new brainpy.EventFixedProb(10, 10, { prob: 0.5, weight: u.nS([1, 2]), name: 'conn' })).toThrow(/conn \(EventFixedProb\): weight: a value of shape \[2\] does not broadcast to \[10, 5\]/);
+    expect(() => new brainpy.EventFixedProb(10, 10, { prob: 0.5, weight: () => u.nS(Tensor.full([5, 10], 1)), name: 'conn' })).toThrow(/conn \(EventFixedProb\): weight: initializer gave shape \[5, 10\], expected \[10, 5\]/);
+    expect(() => new brainpy.EventFixedProb(2, 2, { prob: 0.5, weight: u.nS([1, Number.NaN]).reshape([2, 1]), name: 'conn' })).toThrow(/conn \(EventFixedProb\): the weights must be finite/);
+    expect(() => new brainpy.EventFixedProb(2, 2, { prob: 0.5, weight: 'heavy' as never, name: 'conn' })).toThrow(/conn \(EventFixedProb\): the weight must be a Quantity/);
     const c = new brainpy.EventFixedProb(10, 10, { prob: 0.5, weight: u.nS(1), name: 'conn' });
     expect(() => c.update(Tensor.full([12], 0))).toThrow(/conn \(EventFixedProb\): spikes have 12 neurons on their last axis, but the connectivity has nPre = 10/);
     expect(() => new brainpy.EventFixedProb(10, 10, { prob: 0.5, weight: u.nS(1), preRange: [0, 5] })).toThrow(/preRange/);

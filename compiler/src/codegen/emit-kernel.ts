@@ -506,9 +506,10 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     const idxAt = operandReader(g, ind.id, bind, ctx);
     const nPost = s.shape[s.shape.length - 1] as number;
     const [nPre, k] = ind.shape as [number, number];
+    const term = weightedTerm(g, n.src[2], bind, ctx, `p * ${k}u + j`, load(`b * ${nPost}u + u32(q)`));
     body.push(`let b = i / ${nPre}u;`, `let p = i % ${nPre}u;`, 'var acc = 0.0;');
     body.push(`for (var j = 0u; j < ${k}u; j++) {`, `  let q = ${idxAt(`p * ${k}u + j`)};`,
-      `  if (q >= 0 && q < ${nPost}) { acc = acc + ${load(`b * ${nPost}u + u32(q)`)}; }`, '}');
+      `  if (q >= 0 && q < ${nPost}) { acc = acc + ${term}; }`, '}');
     body.push(...result('acc', 'f32'));
   } else {
     throw new Error(`emitKernel: no global kernel for op ${n.op}`);
@@ -531,6 +532,22 @@ function resultStores(g: Graph, spec: GlobalKernelSpec, ctx: EmitContext, bind: 
       : bind.store(bind.name(b, 'next', 'read_write'), 'i', v, dtype));
   }
   return lines;
+}
+
+/**
+ * event_gather's term for synapse `at`: the gathered value `v`, times the synapse's weight (an
+ * optional third operand, i32 or f32) when there is one.
+ */
+function weightedTerm(g: Graph, wId: number | undefined, bind: Bindings, ctx: EmitContext, at: string, v: string): string {
+  if (wId === undefined) return v;
+  const w = operandReader(g, wId, bind, ctx)(at);
+  return `${g.node(wId).dtype === 'f32' ? w : `f32(${w})`} * ${v}`;
+}
+
+/** What one delivered spike of synapse `at` adds to its target: 1, or its i32 weight (event_count's optional third operand). */
+function deliveredAmount(g: Graph, n: Node<'event_count'>, bind: Bindings, ctx: EmitContext, at: string): string {
+  const wId = n.src[2];
+  return wId === undefined ? '1' : operandReader(g, wId, bind, ctx)(at);
 }
 
 /**
@@ -603,7 +620,7 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     `  for (var j = 0u; j < ${k}u; j++) {`,
     // a negative i32 reinterprets as a large u32: out-of-range targets are skipped, never written elsewhere
     `    let q = u32(${targetAt('row + j')});`,
-    `    if (q < ${nPost}u) { ${sb.atomicAdd(dst, 'base + q', '1')} }`,
+    `    if (q < ${nPost}u) { ${sb.atomicAdd(dst, 'base + q', deliveredAmount(g, n, sb, ctx, 'row + j'))} }`,
     '  }',
     '}',
   ];
@@ -665,8 +682,9 @@ function emitEventCompacted(g: Graph, spec: GlobalKernelSpec, index: number, bin
     b.workgroupVar(counter, 'atomic<u32>');
     return [
       `let src = ${b.load(list, `i / ${k}u`, 'u32')};`,
-      `let q = u32(${targetAt(`(src % ${nPre}u) * ${k}u + i % ${k}u`)});`,
-      `if (q < ${nPost}u) { ${b.atomicAdd(counts, `(src / ${nPre}u) * ${nPost}u + q`, '1')} }`,
+      `let syn = (src % ${nPre}u) * ${k}u + i % ${k}u;`,
+      `let q = u32(${targetAt('syn')});`,
+      `if (q < ${nPost}u) { ${b.atomicAdd(counts, `(src / ${nPre}u) * ${nPost}u + q`, deliveredAmount(g, n, b, ctx, 'syn'))} }`,
     ];
   }, { dynamicCount: `atomicLoad(&${counter}) * ${k}u` });
   add('reset', 1, (b) => [`atomicStore(&${b.workgroupVar(counter, 'atomic<u32>')}, 0u);`], { clearsForNextStep: true });

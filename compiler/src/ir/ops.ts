@@ -49,11 +49,12 @@ export interface OpArgs {
   rmax: { axes: number[]; keepdims: boolean };
   rmin: { axes: number[]; keepdims: boolean };
   reshape: { shape: Shape };             // src = [x], same element count, row-major order kept
-  // src = [spikes [..., nPre] bool|f32, indices i32 [nPre, k]] -> i32 [..., nPost]:
-  // out[b, q] = #{(p, j) : spikes[b, p] != 0 and indices[p, j] == q} (fixed out-degree scatter)
+  // src = [spikes [..., nPre] bool|f32, indices i32 [nPre, k], weights? i32 [nPre, k]] -> i32 [..., nPost]:
+  // out[b, q] = #{(p, j) : spikes[b, p] != 0 and indices[p, j] == q} (fixed out-degree scatter),
+  // or the wrapping sum of those synapses' weights[p, j]
   event_count: { nPost: number };
-  // src = [x [..., nPost] f32, indices i32 [nPre, k]] -> f32 [..., nPre]:
-  // out[b, p] = sum_j x[b, indices[p, j]] (event_count's adjoint: cotangents gathered along the connectivity)
+  // src = [x [..., nPost] f32, indices i32 [nPre, k], weights? i32|f32 [nPre, k]] -> f32 [..., nPre]:
+  // out[b, p] = sum_j weights[p, j] * x[b, indices[p, j]] (event_count's adjoint: cotangents gathered along the connectivity)
   event_gather: null;
   pack_bits: null;                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
   matmul: null;                          // src = [x [..., n], w [n, m]]: [..., m], y = x @ w

@@ -1,12 +1,18 @@
 /**
  * event_count: event-driven sparse spike propagation over fixed out-degree connectivity.
  *
- *   src = [spikes [..., nPre] (bool or f32; nonzero = spiked), indices i32 [nPre, k]], arg = { nPost }
+ *   src = [spikes [..., nPre] (bool or f32; nonzero = spiked), indices i32 [nPre, k], weights?], arg = { nPost }
  *   out i32 [..., nPost]:  out[b, q] = #{ (p, j) : spikes[b, p] != 0 and indices[p, j] == q }
+ *   with weights i32 [nPre, k]:  out[b, q] = sum of weights[p, j] over those (p, j), in wrapping
+ *   32-bit two's-complement arithmetic
  *
  * Row p of `indices` lists the k post-synaptic targets of pre neuron p (duplicates allowed, each
- * counts). The op delivers spike *counts*; the caller applies the weight as an elementwise
- * multiply (`counts * w`), which is exactly the homogeneous-weight case of the COBA benchmark.
+ * counts). Without weights the op delivers spike *counts*; the caller applies the weight as an
+ * elementwise multiply (`counts * w`), which is exactly the homogeneous-weight case of the COBA
+ * benchmark. Per-synapse weights are integers: the caller quantizes its float weights to a fixed
+ * point chosen so that no sum can overflow (packages/models/src/fixed-point.ts) and scales the sums
+ * back, so heterogeneous weights keep every property below (exact, order-free, identical on the
+ * CPU and under every lowering) at the price of one rounding per weight, below f32's own.
  *
  * Why counts and integer atomics. On the GPU (codegen/emit-kernel.ts, emitEventCount) the step runs
  * two dispatches: a zero kernel clears the counts temp, then a scatter kernel with one invocation
@@ -56,10 +62,15 @@ export const eventCount: Primitive<'event_count'> = {
   // brainevent's event-driven products do), so each pre neuron receives the cotangents of its
   // targets: ct_spikes[b, p] = sum_j ct[b, indices[p, j]], one gather. The autodiff engines let a
   // cotangent reach event_count's integer output through the cast that makes it f32.
-  vjp: ({ inputs: [spikes, indices], ct, needs }) => [needs[0] ? ops.eventGather(ct, indices as Tensor) : null, null],
+  // With integer weights, count[b, q] = sum over edges of weights[p, j] * spikes[b, p], and the
+  // gather weighs each target's cotangent the same way.
+  vjp: ({ inputs: [spikes, indices, weights], ct, needs }) => {
+    const back = needs[0] ? ops.eventGather(ct, indices as Tensor, weights as Tensor | undefined) : null;
+    return weights === undefined ? [back, null] : [back, null, null];
+  },
   infer(srcs, arg) {
-    if (srcs.length !== 2) throw new Error(`event_count takes [spikes, indices], got ${srcs.length} operand(s)`);
-    const [spikes, indices] = srcs as [Aval, Aval];
+    if (srcs.length !== 2 && srcs.length !== 3) throw new Error(`event_count takes [spikes, indices] or [spikes, indices, weights], got ${srcs.length} operand(s)`);
+    const [spikes, indices, weights] = srcs as [Aval, Aval, Aval | undefined];
     if (spikes.dtype !== 'bool' && spikes.dtype !== 'f32') {
       throw new Error(`event_count: spikes must be bool or f32 (nonzero = spiked), got ${spikes.dtype}; compare with 0 first`);
     }
@@ -75,6 +86,7 @@ export const eventCount: Primitive<'event_count'> = {
           'indices must be [nPre, k]',
       );
     }
+    if (weights) checkWeights('event_count', weights, indices);
     const nPost = arg?.nPost;
     if (typeof nPost !== 'number' || !Number.isInteger(nPost) || nPost <= 0) {
       throw new Error(`event_count: nPost must be a positive integer, got ${String(nPost)}`);
@@ -82,7 +94,7 @@ export const eventCount: Primitive<'event_count'> = {
     return { dtype: 'i32', shape: [...spikes.shape.slice(0, -1), nPost] };
   },
   evalCpu(srcs, arg, out) {
-    const [spikes, indices] = srcs as [HostArray, HostArray];
+    const [spikes, indices, weights] = srcs as [HostArray, HostArray, HostArray | undefined];
     const nPre = spikes.shape[spikes.shape.length - 1] as number;
     const k = indices.shape[1] as number;
     const nPost = arg.nPost;
@@ -95,7 +107,8 @@ export const eventCount: Primitive<'event_count'> = {
         for (let j = 0; j < k; j++) {
           const q = indices.data[p * k + j] as number;
           if (!(q >= 0 && q < nPost)) throw new RangeError(`event_count: indices[${p}, ${j}] = ${q} is outside [0, ${nPost})`);
-          data[base + q] = (data[base + q] as number) + 1;
+          // | 0 wraps as the GPU's i32 atomics do
+          data[base + q] = ((data[base + q] as number) + (weights ? (weights.data[p * k + j] as number) : 1)) | 0;
         }
       }
     }
@@ -106,6 +119,14 @@ export const eventCount: Primitive<'event_count'> = {
     throw new Error('event_count is a global op: its kernels come from emitKernel, not an elementwise expression');
   },
 };
+
+/** Per-synapse weights must be [nPre, k], like the indices they go with. */
+function checkWeights(op: string, weights: Aval, indices: Aval, dtypes: readonly string[] = ['i32']): void {
+  if (!dtypes.includes(weights.dtype)) throw new Error(`${op}: weights must be ${dtypes.join(' or ')}, got ${weights.dtype}`);
+  if (weights.shape.join() !== indices.shape.join()) {
+    throw new Error(`${op}: weights have shape [${weights.shape.join(', ')}] but indices [${indices.shape.join(', ')}]; one weight per synapse`);
+  }
+}
 
 /** Throw unless every target in a concrete indices array lies in [0, nPost). */
 export function checkEventIndices(indices: HostArray, nPost: number): void {
@@ -120,7 +141,7 @@ export function checkEventIndices(indices: HostArray, nPost: number): void {
 
 /**
  * event_gather: out[b, p] = sum_j x[b, indices[p, j]] (targets outside [0, nPost) skipped), summed
- * in j order: event_count's adjoint. One invocation per (batch, pre neuron), k loads each: no
+ * in j order, each term times weights[p, j] (i32 or f32, as f32) when given: event_count's adjoint. One invocation per (batch, pre neuron), k loads each: no
  * atomics, deterministic. Its own adjoint would be a float scatter-add (no f32 atomics in WGSL):
  * second derivatives through event_count are not defined.
  */
@@ -128,16 +149,18 @@ export const eventGather: Primitive<'event_gather'> = {
   op: 'event_gather', kind: 'global',
   vjp: nonDifferentiable('its adjoint is a float scatter-add, which WGSL cannot do deterministically (no second derivatives through event_count)'),
   infer(srcs) {
-    const [x, indices] = srcs as [Aval, Aval];
+    if (srcs.length !== 2 && srcs.length !== 3) throw new Error(`event_gather takes [x, indices] or [x, indices, weights], got ${srcs.length} operand(s)`);
+    const [x, indices, weights] = srcs as [Aval, Aval, Aval | undefined];
     if (x.dtype !== 'f32') throw new Error(`event_gather: x must be f32, got ${x.dtype}`);
     if (x.shape.length < 1) throw new Error('event_gather: x must have shape [..., nPost], got a scalar');
     if (indices.dtype !== 'i32' || indices.shape.length !== 2) {
       throw new Error(`event_gather: indices must be i32 [nPre, k], got ${indices.dtype} [${indices.shape.join(', ')}]`);
     }
+    if (weights) checkWeights('event_gather', weights, indices, ['i32', 'f32']);
     return { dtype: 'f32', shape: [...x.shape.slice(0, -1), indices.shape[0] as number] };
   },
   evalCpu(srcs, _arg, out) {
-    const [x, indices] = srcs as [HostArray, HostArray];
+    const [x, indices, weights] = srcs as [HostArray, HostArray, HostArray | undefined];
     const nPost = x.shape[x.shape.length - 1] as number;
     const [nPre, k] = indices.shape as [number, number];
     const batch = nPost === 0 ? 0 : sizeOf(x.shape) / nPost;
@@ -147,7 +170,9 @@ export const eventGather: Primitive<'event_gather'> = {
         let acc = 0;
         for (let j = 0; j < k; j++) {
           const q = indices.data[p * k + j] as number;
-          if (q >= 0 && q < nPost) acc = Math.fround(acc + (x.data[b * nPost + q] as number));
+          if (!(q >= 0 && q < nPost)) continue;
+          const v = x.data[b * nPost + q] as number;
+          acc = Math.fround(acc + (weights ? Math.fround(Math.fround(weights.data[p * k + j] as number) * v) : v));
         }
         data[b * nPre + p] = acc;
       }

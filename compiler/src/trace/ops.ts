@@ -97,9 +97,11 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
  * Event-driven spike propagation over fixed out-degree connectivity: `spikes` [..., nPre] (bool or
  * f32, nonzero = spiked), `indices` i32 [nPre, k] (row p: the k targets of pre neuron p). Returns
  * i32 [..., nPost], the number of spikes each post neuron receives this step (duplicates count).
- * Multiply by a (homogeneous) weight to get the delivered input. See primitives/event.ts.
+ * Multiply by a (homogeneous) weight to get the delivered input. With `weights` (i32 [nPre, k],
+ * fixed-point per-synapse weights) each delivered spike adds its synapse's weight instead of 1.
+ * See primitives/event.ts.
  */
-export function eventCount(spikes: Tensor, indices: Tensor, nPost: number): Tensor {
+export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor): Tensor {
   // concrete connectivity is checked once here, so a bad target is a trace-time error, not a skipped write
   if (!indices.isTraced && indices.dtype === 'i32' && indices.ndim === 2 && Number.isInteger(nPost) && nPost > 0) {
     try {
@@ -108,12 +110,15 @@ export function eventCount(spikes: Tensor, indices: Tensor, nPost: number): Tens
       throw new ShapeError((e as Error).message);
     }
   }
-  return bind('event_count', [spikes, indices], { nPost });
+  return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], { nPost });
 }
 
-/** out[..., p] = sum_j x[..., indices[p, j]]: cotangents of event_count's targets gathered back to its sources. */
-export function eventGather(x: Tensor, indices: Tensor): Tensor {
-  return bind('event_gather', [cast(x, 'f32'), indices], null);
+/**
+ * out[..., p] = sum_j weights[p, j] * x[..., indices[p, j]] (weights 1 when absent): cotangents of
+ * event_count's targets gathered back to its sources.
+ */
+export function eventGather(x: Tensor, indices: Tensor, weights?: Tensor): Tensor {
+  return bind('event_gather', weights === undefined ? [cast(x, 'f32'), indices] : [cast(x, 'f32'), indices, weights], null);
 }
 
 /** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */

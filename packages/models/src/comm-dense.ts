@@ -7,7 +7,8 @@
 import { ops, Tensor } from '@spiketrace/compiler';
 import { nn } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
-import { Random } from './random.ts';
+import { drawTargets } from './comm.ts';
+import { initValue, type Initializer } from './init.ts';
 
 export { Linear, KaimingNormal, type LinearOptions } from '@spiketrace/state';
 
@@ -67,7 +68,8 @@ export class AllToAll extends nn.Module {
 
 export interface FixedProbOptions {
   prob: number;
-  weight: Quantity | number;
+  /** A scalar, a Quantity broadcasting to [nPre, k] or an initializer of [nPre, k] (EventFixedProb's forms). */
+  weight: Quantity | number | Initializer;
   seed?: number;
   allowMultiConn?: boolean;
   name?: string;
@@ -75,24 +77,20 @@ export interface FixedProbOptions {
 
 /**
  * Fixed out-degree connectivity for graded inputs: each pre neuron gets floor(nPost * prob)
- * targets drawn with the same seeded generator as EventFixedProb (repeats add up), held densely.
+ * targets drawn exactly as EventFixedProb draws them (same seed, same targets; repeats add up),
+ * with the same weight forms (homogeneous or per synapse), held densely.
  */
 export class FixedProb extends AllToAll {
   constructor(nPre: number, nPost: number, opts: FixedProbOptions) {
-    if (!(opts.prob >= 0 && opts.prob <= 1)) throw new RangeError(`${opts.name ?? 'FixedProb'}: prob must be in [0, 1], got ${opts.prob}`);
+    const who = opts.name ?? 'FixedProb';
+    if (!(opts.prob >= 0 && opts.prob <= 1)) throw new RangeError(`${who}: prob must be in [0, 1], got ${opts.prob}`);
     const k = Math.floor(nPost * opts.prob);
-    const rng = new Random(opts.seed ?? 0);
-    const w = asQuantity(opts.weight);
-    if (w.size !== 1) throw new RangeError(`${opts.name ?? 'FixedProb'}: only a scalar weight is supported so far`);
+    const targets = drawTargets(nPre, nPost, k, opts.seed ?? 0, opts.allowMultiConn ?? true);
+    const w = initValue(opts.weight, [nPre, k], `${who}: weight`);
     const dense = new Float32Array(nPre * nPost);
-    for (let p = 0; p < nPre; p++) {
-      const chosen = new Set<number>();
-      for (let j = 0; j < k; j++) {
-        let q = rng.randint(nPost);
-        if (opts.allowMultiConn === false) while (chosen.has(q)) q = rng.randint(nPost);
-        chosen.add(q);
-        dense[p * nPost + q] = (dense[p * nPost + q] as number) + w.item();
-      }
+    for (let s = 0; s < targets.length; s++) {
+      const at = Math.floor(s / k) * nPost + (targets[s] as number);
+      dense[at] = (dense[at] as number) + (w.mantissa.data[s] as number);
     }
     super(nPre, nPost, { weight: new Quantity(Tensor.fromArray(dense, [nPre, nPost]), w.unit), ...(opts.name ? { name: opts.name } : {}) });
   }

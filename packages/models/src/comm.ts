@@ -6,6 +6,13 @@
  * i32 [nPre, k] array. `update(spikes)` is weight * eventCount(spikes): only spiking rows cost
  * work on the GPU.
  *
+ * The weight is homogeneous (a scalar: the counts are multiplied by it) or per synapse, as
+ * brainstate's `init.param(conn_weight, (n_pre, k))`: a Quantity that broadcasts to [nPre, k] or an
+ * initializer called with that shape (for example `Normal(u.nS(6), u.nS(1))`), row p holding the
+ * weights of pre neuron p's k synapses in the order of `indices`. Per-synapse weights are
+ * constants (not a trainable State) and travel as 32-bit fixed point (fixed-point.ts): each
+ * delivered spike adds its synapse's integer weight, and the sums are scaled back.
+ *
  * `preRange: [start, end)` lets the pre neurons be a contiguous part of a larger population whose
  * whole spike vector is passed (the tracer has no slice op yet): the indices array then has one
  * row per neuron of that population, rows outside the range are zeros, and the spikes are masked
@@ -15,13 +22,18 @@ import { ops, Tensor } from '@spiketrace/compiler';
 import { nn } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
 import { eventCount } from './events.ts';
+import { toFixedPoint, type FixedPointWeights } from './fixed-point.ts';
+import { initValue, type Initializer } from './init.ts';
 import { Random } from './random.ts';
 
 export interface EventFixedProbOptions {
   /** Connection probability in [0, 1]: each pre neuron gets floor(nPost * prob) targets. */
   prob: number;
-  /** Homogeneous synaptic weight: a scalar Quantity (for example u.nS(6)) or a plain number. */
-  weight: Quantity | number;
+  /**
+   * Synaptic weight: homogeneous (a scalar Quantity such as u.nS(6), or a plain number) or per
+   * synapse (a Quantity broadcasting to [nPre, k], or an initializer called with [nPre, k]).
+   */
+  weight: Quantity | number | Initializer;
   /** Seed of the host generator that draws the targets (default 0). */
   seed?: number;
   /** Draw targets with replacement (default true, as brainstate). */
@@ -37,13 +49,16 @@ export class EventFixedProb extends nn.Module {
   readonly prob: number;
   /** Out-degree: targets per pre neuron. */
   readonly k: number;
+  /** The weight: a scalar when homogeneous, else [nPre, k] (one per synapse, aligned with `indices`). */
   readonly weight: Quantity;
   readonly seed: number;
   readonly allowMultiConn: boolean;
   readonly preRange: readonly [number, number] | undefined;
   /** Targets of each pre neuron, row-major [nPre, k]. */
   readonly indices: Int32Array;
-  #padded = new Map<number, { indices: Tensor; mask: Tensor | undefined }>();
+  /** Per-synapse weights as fixed point (undefined when the weight is homogeneous). */
+  readonly fixedWeights: FixedPointWeights | undefined;
+  #padded = new Map<number, { indices: Tensor; weights: Tensor | undefined; mask: Tensor | undefined }>();
 
   constructor(nPre: number, nPost: number, opts: EventFixedProbOptions) {
     super(opts?.name);
@@ -56,10 +71,9 @@ export class EventFixedProb extends nn.Module {
     if (typeof prob !== 'number' || !(prob >= 0 && prob <= 1)) {
       throw new RangeError(`${who}: the connection probability must be in [0, 1], got ${String(prob)}`);
     }
-    const w = isQuantity(opts.weight) ? opts.weight : typeof opts.weight === 'number' ? new Quantity(Tensor.scalar(opts.weight), Unit.dimensionless) : undefined;
-    if (!w) throw new TypeError(`${who}: the weight must be a scalar Quantity (for example u.nS(6)) or a number`);
-    if (w.size !== 1) {
-      throw new RangeError(`${who}: a weight of shape [${w.shape.join(', ')}] is not supported yet; give a homogeneous scalar weight (for example u.nS(6))`);
+    const raw = opts.weight;
+    if (!isQuantity(raw) && typeof raw !== 'number' && typeof raw !== 'function') {
+      throw new TypeError(`${who}: the weight must be a Quantity (for example u.nS(6)), a number or an initializer`);
     }
     if (opts.preRange !== undefined) {
       const [s, e] = opts.preRange;
@@ -71,11 +85,19 @@ export class EventFixedProb extends nn.Module {
     this.nPost = nPost;
     this.prob = prob;
     this.k = Math.floor(nPost * prob);
-    this.weight = w.reshape([]);
     this.seed = opts.seed ?? 0;
     this.allowMultiConn = opts.allowMultiConn ?? true;
     this.preRange = opts.preRange;
     this.indices = drawTargets(nPre, nPost, this.k, this.seed, this.allowMultiConn);
+    if (typeof raw !== 'function' && (typeof raw === 'number' || raw.size === 1)) {
+      this.weight = (isQuantity(raw) ? raw : new Quantity(Tensor.scalar(raw), Unit.dimensionless)).reshape([]);
+      this.fixedWeights = undefined;
+    } else {
+      this.weight = initValue(raw, [nPre, this.k], `${who}: weight`);
+      const w = this.weight.mantissa.data;
+      if (!w.every(Number.isFinite)) throw new RangeError(`${who}: the weights must be finite`);
+      this.fixedWeights = toFixedPoint(w, this.indices, nPost);
+    }
   }
 
   /** The unit of the output (the weight's). */
@@ -98,25 +120,37 @@ export class EventFixedProb extends nn.Module {
     return m;
   }
 
-  #operands(m: number): { indices: Tensor; mask: Tensor | undefined } {
+  #operands(m: number): { indices: Tensor; weights: Tensor | undefined; mask: Tensor | undefined } {
     let p = this.#padded.get(m);
     if (p) return p;
     const k = this.k;
+    const ints = this.fixedWeights?.ints;
     if (!this.preRange) {
-      p = { indices: Tensor.fromArray(this.indices, [this.nPre, k], 'i32'), mask: undefined };
+      p = {
+        indices: Tensor.fromArray(this.indices, [this.nPre, k], 'i32'),
+        weights: ints && Tensor.fromArray(ints, [this.nPre, k], 'i32'),
+        mask: undefined,
+      };
     } else {
+      // rows outside the range: target 0 with weight 0, and masked spikes, so they never add
       const [s, e] = this.preRange;
-      const full = new Int32Array(m * k);
-      full.set(this.indices, s * k);
+      const pad = (rows: Int32Array): Tensor => {
+        const full = new Int32Array(m * k);
+        full.set(rows, s * k);
+        return Tensor.fromArray(full, [m, k], 'i32');
+      };
       const mask = new Float32Array(m);
       mask.fill(1, s, e);
-      p = { indices: Tensor.fromArray(full, [m, k], 'i32'), mask: Tensor.fromArray(mask, [m]) };
+      p = { indices: pad(this.indices), weights: ints && pad(ints), mask: Tensor.fromArray(mask, [m]) };
     }
     this.#padded.set(m, p);
     return p;
   }
 
-  /** weight * (number of spiking pre neurons targeting each post neuron), shape [..., nPost]. */
+  /**
+   * The input each post neuron receives, shape [..., nPost]: weight * (number of spiking pre
+   * neurons targeting it), or the sum of the weights of its synapses whose pre neuron spiked.
+   */
   override update(spikes: Tensor | Quantity): Quantity {
     let s: Tensor;
     if (isQuantity(spikes)) {
@@ -125,9 +159,11 @@ export class EventFixedProb extends nn.Module {
     } else if (spikes instanceof Tensor) s = spikes;
     else throw new TypeError(`${this.name} (EventFixedProb): spikes must be a Tensor (bool or f32)`);
     const m = this.checkSpikes(s);
-    const { indices, mask } = this.#operands(m);
+    const { indices, weights, mask } = this.#operands(m);
     if (mask) s = s.dtype === 'bool' ? ops.binary('and', s, ops.compare('ne', mask, 0)) : ops.mul(s, mask);
-    const counts = this.k === 0 ? Tensor.full([...s.shape.slice(0, -1), this.nPost], 0, 'i32') : eventCount(s, indices, this.nPost);
+    const counts = this.k === 0 ? Tensor.full([...s.shape.slice(0, -1), this.nPost], 0, 'i32') : eventCount(s, indices, this.nPost, weights);
+    const fixed = this.fixedWeights;
+    if (fixed) return new Quantity(ops.mul(ops.cast(counts, 'f32'), fixed.scale), this.weight.unit);
     return this.weight.mul(ops.cast(counts, 'f32'));
   }
 
@@ -136,7 +172,8 @@ export class EventFixedProb extends nn.Module {
   }
 }
 
-function drawTargets(nPre: number, nPost: number, k: number, seed: number, multi: boolean): Int32Array {
+/** k targets in [0, nPost) per pre neuron, row-major [nPre, k], from a seeded generator. */
+export function drawTargets(nPre: number, nPost: number, k: number, seed: number, multi: boolean): Int32Array {
   const rng = new Random(seed);
   const out = new Int32Array(nPre * k);
   if (multi) {

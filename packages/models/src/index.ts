@@ -9,6 +9,7 @@ export { EventFixedProb, type EventFixedProbOptions } from './comm.ts';
 export { AlignPostProj, type AlignPostProjOptions, type AlignPostSynapse, type Comm } from './projections.ts';
 export { ParamDescriber } from './describe.ts';
 export { eventCount } from './events.ts';
+export { toFixedPoint, type FixedPointWeights } from './fixed-point.ts';
 export { Random } from './random.ts';
 export {
   Surrogate, Sigmoid, SoftSign, Arctan, ERF, PiecewiseQuadratic, PiecewiseExp, PiecewiseLeakyRelu, LeakyRelu, LogTailedRelu, ReluGrad,
