@@ -23,12 +23,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor } from '@spiketrace/compiler';
 import { u, brainstate, brainpy, releaseDevice } from 'spiketrace';
+import { expectClose, exprel, LOWERINGS, ones, reference, simulate, stepDrive as stepDriveAt } from '../helpers/neurons.ts';
 
 afterAll(() => releaseDevice());
 
 const DT = 0.1;
-const LOWERINGS = ['interpret', 'temporal-fusion', 'dispatch-chain'] as const;
-type Lowering = (typeof LOWERINGS)[number];
 /**
  * ExpIF and QuaIF: hard reset over 1500 steps, soft reset over 500. A soft reset carries the
  * overshoot above V_th into the next cycle, and the overshoot is discontinuous in the phase (one
@@ -38,72 +37,11 @@ type Lowering = (typeof LOWERINGS)[number];
  * soft-reset semantics where the comparison is still well conditioned.
  */
 const RESET_CASES = LOWERINGS.flatMap((l) => [[l, 'hard', 1500], [l, 'soft', 500]] as const);
-const exprel = (z: number) => (z === 0 ? 1 : Math.expm1(z) / z);
 /** One exponential-Euler step in float64: x + dt exprel(dt J) f. */
 const ee = (x: number, f: number, J: number) => x + DT * exprel(DT * J) * f;
 
-/** A step current: 0 for the first `onset` steps, then amp[i] for element i (f32-exact values). */
-function stepDrive(steps: number, amps: number[], onset = 100): Float32Array {
-  const n = amps.length;
-  const x = new Float32Array(steps * n);
-  for (let s = onset; s < steps; s++) for (let i = 0; i < n; i++) x[s * n + i] = amps[i]!;
-  return x;
-}
-
-function expectClose(name: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, floor: number): void {
-  expect(actual.length).toBe(expected.length);
-  let err = 0, at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i]!, a = actual[i]!;
-    const r = Math.abs(a - e) / Math.max(floor, Math.abs(e));
-    if (!(r <= err)) [err, at] = [r, i];
-  }
-  if (process.env.NEURONS_REPORT) console.log(`${name}: worst ${err.toExponential(2)} at ${at}`);
-  expect(err, `${name}: worst relative error ${err} at ${at}: ${actual[at]} vs ${expected[at]}`).toBeLessThanOrEqual(rel);
-}
-
-const ones = (a: ArrayLike<number>) => Array.from(a).flatMap((v, j) => (v ? [j] : []));
-
-/**
- * Runs `model` for steps with input x[steps, ...shape] and returns the recorded traces (in the
- * given units) and the spikes `call` returned.
- */
-async function simulate(
-  model: brainpy.Neuron,
-  x: u.Quantity,
-  lowering: Lowering,
-  record: Record<string, [() => u.Quantity, u.Unit]>,
-) {
-  const out = await brainstate.environ.context({ dt: u.ms(DT) }, () =>
-    brainstate.transform.forLoop((xi: u.Quantity) => {
-      const spk = model.call(xi) as Tensor;
-      const o: Record<string, u.Quantity | Tensor> = { spk };
-      for (const [k, [get]] of Object.entries(record)) o[k] = get();
-      return o;
-    }, x, { lowering }));
-  expect(brainstate.transform.lastRun()?.lowering).toBe(lowering);
-  const res: Record<string, ArrayLike<number>> = { spk: (out.spk as Tensor).data as Float32Array };
-  for (const [k, [, unit]] of Object.entries(record)) res[k] = (out[k] as u.Quantity).toDecimal(unit).data as Float32Array;
-  return res;
-}
-
-type Stepper = (st: Record<string, number>, I: number) => boolean;
-
-/** Runs per-element float64 steppers: `init` gives each element's state, `step` advances it. */
-function reference(x: Float32Array, n: number, init: (i: number) => Record<string, number>, step: Stepper, keys: string[]): { spk: Float32Array; [k: string]: ArrayLike<number> } {
-  const steps = x.length / n;
-  const sts = Array.from({ length: n }, (_, i) => init(i));
-  const spk = new Float32Array(steps * n);
-  const tr: Record<string, Float64Array> = Object.fromEntries(keys.map((k) => [k, new Float64Array(steps * n)]));
-  for (let s = 0; s < steps; s++) {
-    for (let i = 0; i < n; i++) {
-      const st = sts[i]!;
-      spk[s * n + i] = step(st, x[s * n + i]!) ? 1 : 0;
-      for (const k of keys) tr[k]![s * n + i] = st[k]!;
-    }
-  }
-  return { spk, ...tr };
-}
+/** A step current: 0 for the first `onset` steps (default 100), then amp[i] for element i. */
+const stepDrive = (steps: number, amps: number[], onset = 100) => stepDriveAt(steps, amps, onset);
 
 describe('IF', () => {
   const P = { tau: 5, Vth: 1 }; // ms, mV; R = 1 ohm, I in mA -> R I in mV
@@ -115,8 +53,8 @@ describe('IF', () => {
     const N = new brainpy.IF(amps.length, { tau: u.ms(P.tau), V_th: u.mV(P.Vth), spkReset: reset });
     expect(N.spkFun.name).toBe('ReluGrad');
     brainstate.nn.initAllStates(N);
-    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), lowering, { V: [() => N.V.value, u.mV] });
-    const ref = reference(x, amps.length, () => ({ V: 0 }), (st, I) => {
+    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), DT, lowering, { V: [() => N.V.value, u.mV] });
+    const ref = reference(x, amps.length, [], () => ({ V: 0 }), (st, I) => {
       if ((st.V! - P.Vth) / P.Vth >= 0) st.V = reset === 'soft' ? st.V! - P.Vth : 0;
       st.V = ee(st.V!, (-st.V! + I) / P.tau, -1 / P.tau);
       return st.V >= P.Vth;
@@ -135,10 +73,10 @@ describe('ALIF', () => {
     const x = stepDrive(steps, amps);
     const N = new brainpy.ALIF(amps.length, { tau: u.ms(P.tau), tau_a: u.ms(P.tauA), V_th: u.mV(P.Vth), beta: u.mV(P.beta), spkReset: 'hard' });
     brainstate.nn.initAllStates(N);
-    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), lowering, {
+    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), DT, lowering, {
       V: [() => N.V.value, u.mV], a: [() => N.a.value, u.unitless],
     });
-    const ref = reference(x, amps.length, () => ({ V: 0, a: 0 }), (st, I) => {
+    const ref = reference(x, amps.length, [], () => ({ V: 0, a: 0 }), (st, I) => {
       const spk = (st.V! - P.Vth - P.beta * st.a!) / (P.Vth - P.Vreset) >= 0;
       if (spk) { st.V = P.Vreset; st.a = st.a! + 1; }
       st.V = ee(st.V!, (-st.V! + P.Vrest + I) / P.tau, -1 / P.tau);
@@ -166,8 +104,8 @@ describe('ExpIF', () => {
     expect(N.tau.toDecimal(u.ms).item()).toBe(10);
     expect(N.V_T.toDecimal(u.mV).item()).toBeCloseTo(-59.9, 5);
     brainstate.nn.initAllStates(N);
-    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), lowering, { V: [() => N.V.value, u.mV] });
-    const ref = reference(x, amps.length, () => ({ V: -65 }), (st, I) => {
+    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), DT, lowering, { V: [() => N.V.value, u.mV] });
+    const ref = reference(x, amps.length, [], () => ({ V: -65 }), (st, I) => {
       if (st.V! >= EXP.Vth) st.V = reset === 'hard' ? EXP.Vreset : st.V! - (EXP.Vth - EXP.Vreset);
       const e = Math.exp((st.V! - EXP.VT) / EXP.dT);
       st.V = ee(st.V!, (-(st.V! - EXP.Vrest) + EXP.dT * e + I) / EXP.tau, (-1 + e) / EXP.tau);
@@ -181,7 +119,7 @@ describe('ExpIF', () => {
   it('J matters: stepping with J = -1/tau instead gives a different trace', () => {
     // the same reference with the LIF Jacobian: the closed-form J is not a cosmetic detail
     const x = stepDrive(600, [8]);
-    const run = (useJ: boolean) => reference(x, 1, () => ({ V: -65 }), (st, I) => {
+    const run = (useJ: boolean) => reference(x, 1, [], () => ({ V: -65 }), (st, I) => {
       if (st.V! >= EXP.Vth) st.V = st.V! - (EXP.Vth - EXP.Vreset);
       const e = Math.exp((st.V! - EXP.VT) / EXP.dT);
       st.V = ee(st.V!, (-(st.V! - EXP.Vrest) + EXP.dT * e + I) / EXP.tau, useJ ? (-1 + e) / EXP.tau : -1 / EXP.tau);
@@ -212,10 +150,10 @@ describe('AdExIF', () => {
     expect(N.V_th.toDecimal(u.mV).item()).toBe(-55);
     expect(N.b.toDecimal(u.mA).item()).toBe(1);
     brainstate.nn.initAllStates(N);
-    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), lowering, {
+    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), DT, lowering, {
       V: [() => N.V.value, u.mV], w: [() => N.w.value, u.mA],
     });
-    const ref = reference(x, amps.length, () => ({ V: -65, w: 0 }), adex, ['V', 'w']);
+    const ref = reference(x, amps.length, [], () => ({ V: -65, w: 0 }), adex, ['V', 'w']);
     expect(ones(got.spk!)).toEqual(ones(ref.spk));
     expect(ones(ref.spk).length).toBeGreaterThan(30);
     expectClose('AdExIF.V', got.V!, ref.V!, 1e-4, 1);
@@ -231,10 +169,10 @@ describe('AdExIF', () => {
     brainstate.nn.initAllStates(N, { batchSize: B });
     expect(N.V.value.shape).toEqual([B, n]);
     expect(N.w.value.shape).toEqual([B, n]);
-    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, B, n])), lowering, {
+    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, B, n])), DT, lowering, {
       V: [() => N.V.value, u.mV], w: [() => N.w.value, u.mA],
     });
-    const ref = reference(x, B * n, (i) => ({ V: v0[i]!, w: 0 }), adex, ['V', 'w']);
+    const ref = reference(x, B * n, [], (i) => ({ V: v0[i]!, w: 0 }), adex, ['V', 'w']);
     expect(ones(got.spk!)).toEqual(ones(ref.spk));
     expect(ones(ref.spk).length).toBeGreaterThan(30);
     expectClose('AdExIF.V', got.V!, ref.V!, 1e-4, 1);
@@ -249,8 +187,8 @@ describe('QuaIF', () => {
     const x = stepDrive(steps, amps);
     const N = new brainpy.QuaIF(amps.length, { spkReset: reset }); // brainpy.state's defaults
     brainstate.nn.initAllStates(N);
-    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), lowering, { V: [() => N.V.value, u.mV] });
-    const ref = reference(x, amps.length, () => ({ V: -65 }), (st, I) => {
+    const got = await simulate(N, u.mA(Tensor.fromArray(x, [steps, amps.length])), DT, lowering, { V: [() => N.V.value, u.mV] });
+    const ref = reference(x, amps.length, [], () => ({ V: -65 }), (st, I) => {
       if (st.V! >= P.Vth) st.V = reset === 'hard' ? P.Vreset : st.V! - (P.Vth - P.Vreset);
       const V = st.V!;
       st.V = ee(V, (P.c * (V - P.Vrest) * (V - P.Vc) + I) / P.tau, (P.c * (2 * V - P.Vrest - P.Vc)) / P.tau);
@@ -272,10 +210,10 @@ describe('Izhikevich', () => {
     const N = new brainpy.Izhikevich(amps.length, { u_initializer: u.mV(-13).div(u.ms(1)), spkReset: 'soft' });
     brainstate.nn.initAllStates(N);
     const rate = u.mV(1).div(u.ms(1)).unit;
-    const got = await simulate(N, u.mV(Tensor.fromArray(x, [steps, amps.length])).div(u.ms(1)), lowering, {
+    const got = await simulate(N, u.mV(Tensor.fromArray(x, [steps, amps.length])).div(u.ms(1)), DT, lowering, {
       V: [() => N.V.value, u.mV], u: [() => N.u.value, rate],
     });
-    const ref = reference(x, amps.length, () => ({ V: -65, u: -13 }), (st, I) => {
+    const ref = reference(x, amps.length, [], () => ({ V: -65, u: -13 }), (st, I) => {
       if ((st.V! - P.Vth) / P.Vth >= 0) { st.V = P.c; st.u = st.u! + P.d; }
       const V = st.V!;
       st.V = ee(V, 0.04 * V * V + 5 * V + 140 - st.u! + I, 0.08 * V + 5);

@@ -240,6 +240,63 @@ describe('AMPA and GABAa', () => {
   });
 });
 
+describe('BioNMDA', () => {
+  /** brainpy.state's BioNMDA update in float64: x from the pulse first, then g from the new x. */
+  function reference(tF32: ArrayLike<number>, spikes: Float32Array, n: number, x0: number) {
+    const P = { alpha1: 2, beta1: 0.01, alpha2: 1, beta2: 0.5, T: 1, T_dur: 0.5 };
+    const steps = tF32.length;
+    const g = new Float64Array(n), x = new Float64Array(n).fill(x0), arrival = new Float64Array(n).fill(-1e7);
+    const G = new Float64Array(steps * n), X = new Float64Array(steps * n);
+    for (let s = 0; s < steps; s++) {
+      const t = tF32[s]!;
+      for (let i = 0; i < n; i++) {
+        if (spikes[s * n + i]) arrival[i] = t;
+        const TT = Math.fround(t - arrival[i]!) < Math.fround(P.T_dur) ? P.T : 0;
+        const rx = P.alpha2 * TT;
+        x[i] = x[i]! + DT * exprel(-DT * (rx + P.beta2)) * (rx * (1 - x[i]!) - P.beta2 * x[i]!);
+        const rg = P.alpha1 * x[i]!;
+        g[i] = g[i]! + DT * exprel(-DT * (rg + P.beta1)) * (rg * (1 - g[i]!) - P.beta1 * g[i]!);
+        G[s * n + i] = g[i]!;
+        X[s * n + i] = x[i]!;
+      }
+    }
+    return { G, X };
+  }
+
+  it.each(LOWERINGS)('traces the second-order kinetics: x from the pulse, g from the new x (%s)', async (lowering) => {
+    const n = 3, steps = 600;
+    const syn = new brainpy.BioNMDA(n, { x_initializer: 0.25 });
+    expect(syn.alpha1.toDecimal(u.ms(1).rdiv(1).unit).item()).toBe(2);
+    expect(syn.beta1.toDecimal(u.ms(1).rdiv(1).unit).item()).toBeCloseTo(0.01, 8);
+    expect(syn.T_dur.toDecimal(u.ms).item()).toBe(0.5);
+    expect(syn.gUnit.name).toBe('mS');
+    brainstate.nn.initAllStates(syn);
+    const spikes = pattern(5, steps, n, 0.01, [[20, 0], [22, 0], [300, 1]]);
+    for (let s = 0; s < steps; s++) spikes[s * n + 2] = 0; // element 2: no spikes, x decays from 0.25 and pulls g up a little
+    const times = timesOf(steps);
+    const out = await run(() => brainstate.transform.forLoop((t: u.Quantity, s: Tensor) => brainstate.environ.context({ t }, () => ({ g: syn.call(s), x: syn.x.value })),
+      times, Tensor.fromArray(spikes, [steps, n]), { lowering }));
+    checkLowering(lowering);
+    const ref = reference(times.toDecimal(u.ms).data, spikes, n, 0.25);
+    const g = (out.g as u.Quantity).toDecimal(u.mS).data, x = (out.x as u.Quantity).toDecimal(u.unitless).data;
+    expectClose('x', x, ref.X, 1e-5, 1e-4);
+    expectClose('g', g, ref.G, 1e-5, 1e-4);
+    // NMDA's slow decay: 200 steps (20 ms) after the last pulse of element 1, g is still above 80% of its peak
+    const g1 = (s: number) => g[s * n + 1]!;
+    let peak = 0;
+    for (let s = 300; s < 400; s++) peak = Math.max(peak, g1(s));
+    expect(peak).toBeGreaterThan(0.05);
+    expect(g1(520)).toBeGreaterThan(0.8 * peak);
+  });
+
+  it('refuses a dimensioned x and a bad rate, naming the model; .desc builds it', () => {
+    expect(() => brainstate.nn.initAllStates(new brainpy.BioNMDA(2, { x_initializer: u.mV(1), name: 'nmda' }))).toThrow(/nmda \(BioNMDA\): x_initializer must be dimensionless/);
+    expect(() => new brainpy.BioNMDA(2, { beta1: u.ms(1), name: 'nmda' })).toThrow(/nmda \(BioNMDA\): beta1 is in ms/);
+    expect(() => new brainpy.BioNMDA(2, { T_dur: u.ms(-1), name: 'nmda' })).toThrow(/T_dur must be non-negative/);
+    expect(brainpy.BioNMDA.desc(4).create()).toBeInstanceOf(brainpy.BioNMDA);
+  });
+});
+
 describe('STP and STD', () => {
   it.each(LOWERINGS)('STP: u, x and u x s trace the reference, in brainpy.state\'s update order (%s)', async (lowering) => {
     const n = 3, steps = 600, U = 0.2, tf = 150, td = 40;

@@ -20,12 +20,14 @@ export { Constant, Normal, initValue, type Initializer, type InitLike } from './
 export { expEulerStep } from './integrators.ts';
 export { IF, ALIF, ExpIF, AdExIF, QuaIF, type IFOptions, type ALIFOptions, type ExpIFOptions, type AdExIFOptions, type QuaIFOptions } from './neurons-if.ts';
 export { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
-export { DualExpon, Alpha, AMPA, GABAa, type DualExponOptions, type AlphaOptions, type AMPAOptions } from './synapses-kinetic.ts';
+export { DualExpon, Alpha, AMPA, GABAa, BioNMDA, type DualExponOptions, type AlphaOptions, type AMPAOptions, type BioNMDAOptions } from './synapses-kinetic.ts';
 export { STP, STD, type STPOptions, type STDOptions } from './synapses-stp.ts';
 export { MgBlock, type MgBlockOptions } from './outputs-mgblock.ts';
 export { PoissonSpike, PoissonInput, type PoissonSpikeOptions, type PoissonInputOptions } from './poisson.ts';
 export { HH, Uniform, type HHOptions } from './neurons-hh.ts';
+export { MorrisLecar, WangBuzsakiHH, type MorrisLecarOptions, type WangBuzsakiHHOptions } from './neurons-conductance.ts';
 export { ExpIFRef, AdExIFRef, IzhikevichRef, type ExpIFRefOptions, type AdExIFRefOptions, type IzhikevichRefOptions } from './neurons-ref.ts';
+export { Gif, GifRef, type GifOptions, type GifRefOptions } from './neurons-gif.ts';
 export { DeltaProj, CurrentProj, AlignPreProj, type DeltaProjOptions, type CurrentProjOptions, type AlignPreProjOptions, type PreSynapse } from './projections-more.ts';
 export { ConstantInput, StepInput, type ConstantInputOptions, type StepInputOptions } from './inputs.ts';
 export { Linear, AllToAll, FixedProb, KaimingNormal, type LinearOptions, type AllToAllOptions, type FixedProbOptions } from './comm-dense.ts';

@@ -1,6 +1,6 @@
 /** Initializers (braintools.init): a value for a state or parameter of a given shape. */
 import { Tensor } from '@spiketrace/compiler';
-import { Quantity, isQuantity, math, Unit } from '@spiketrace/units';
+import { Quantity, isQuantity, math, Unit, UnitMismatchError } from '@spiketrace/units';
 import { Random } from './random.ts';
 
 export interface Initializer {
@@ -59,4 +59,13 @@ function broadcastHost(t: Tensor, shape: readonly number[], what: string) {
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = src[i % src.length] as number;
   return { dtype: 'f32' as const, shape, data };
+}
+
+/** The initial value of a dimensionless state `name` of `owner` (a gate, an adaptation variable), refusing a unit. */
+export function dimensionlessInit(owner: string, name: string, init: InitLike, shape: readonly number[]): Quantity {
+  const v = initValue(init, shape, `${owner}.${name}`);
+  if (!v.unit.isDimensionless) {
+    throw new UnitMismatchError(`${owner}: ${name}_initializer must be dimensionless, got a quantity in ${v.unit.name}`, [v.unit.name, '1']);
+  }
+  return v.to(Unit.dimensionless);
 }

@@ -30,6 +30,18 @@ export function checkDim(owner: string, name: string, v: Quantity, like: Quantit
   return v;
 }
 
+/**
+ * A neuron's input must be a current Quantity (like `example`, which also shows in the message):
+ * `owner.update` is named as the culprit.
+ */
+export function checkCurrent(owner: string, x: unknown, example: Quantity = mA(20)): asserts x is Quantity {
+  const u = example.unit.name;
+  if (!isQuantity(x)) throw new TypeError(`${owner}.update: the input current must be a Quantity (for example u.${u}(${example.item()}))`);
+  if (!x.unit.sameDim(example.unit)) {
+    throw new UnitMismatchError(`${owner}.update: the input must be a current (like ${u}), got a quantity in ${x.unit.name}`, [x.unit.name, u]);
+  }
+}
+
 export class LIF extends Neuron {
   readonly R: Quantity;
   readonly tau: Quantity;
@@ -74,10 +86,7 @@ export class LIF extends Neuron {
 
   /** The input current must be a Quantity of current (like mA). */
   protected checkCurrent(x: Quantity): void {
-    if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.mA(20))`);
-    if (!x.unit.sameDim(mA(1).unit)) {
-      throw new UnitMismatchError(`${this.name}.update: the input must be a current (like mA), got a quantity in ${x.unit.name}`, [x.unit.name, 'mA']);
-    }
+    checkCurrent(this.name, x);
   }
 
   /** Reset by the spike of the stored V `last`: soft subtracts (V_th - V_reset), hard lands on V_reset. */

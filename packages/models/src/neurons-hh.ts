@@ -18,10 +18,10 @@
  */
 import { ops, Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState, nn } from '@spiketrace/state';
-import { isQuantity, math, mS, mV, ms, Quantity, uA, uF, Unit, UnitMismatchError } from '@spiketrace/units';
-import { initValue, type Initializer, type InitLike } from './init.ts';
+import { isQuantity, math, mS, mV, ms, Quantity, uA, uF, Unit } from '@spiketrace/units';
+import { dimensionlessInit, initValue, type Initializer, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkDim } from './lif.ts';
+import { checkCurrent, checkDim } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { Random } from './random.ts';
 import { ReluGrad } from './spike.ts';
@@ -153,14 +153,8 @@ export class HH extends Neuron {
     const shape = this.stateShape(opts.batchSize);
     const V = checkDim(this.name, 'V_initializer', initValue(this.V_initializer, shape, `${this.name}.V`), mV(1)).to(this.V_th.unit);
     this.V.reset(V);
-    const gate = (name: 'm' | 'h' | 'n', init: InitLike | undefined, inf: (v: Quantity) => Quantity): Quantity => {
-      if (init === undefined) return inf(V).to(Unit.dimensionless);
-      const g = initValue(init, shape, `${this.name}.${name}`);
-      if (!g.unit.isDimensionless) {
-        throw new UnitMismatchError(`${this.name}: ${name}_initializer must be dimensionless, got a quantity in ${g.unit.name}`, [g.unit.name, '1']);
-      }
-      return g.to(Unit.dimensionless);
-    };
+    const gate = (name: 'm' | 'h' | 'n', init: InitLike | undefined, inf: (v: Quantity) => Quantity): Quantity =>
+      init === undefined ? inf(V).to(Unit.dimensionless) : dimensionlessInit(this.name, name, init, shape);
     this.m.reset(gate('m', this.m_initializer, (v) => this.m_inf(v)));
     this.h.reset(gate('h', this.h_initializer, (v) => this.h_inf(v)));
     this.n.reset(gate('n', this.n_initializer, (v) => this.n_inf(v)));
@@ -177,10 +171,7 @@ export class HH extends Neuron {
   }
 
   override update(x: Quantity = uA(0)): Tensor {
-    if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.uA(10))`);
-    if (!x.unit.sameDim(uA(1).unit)) {
-      throw new UnitMismatchError(`${this.name}.update: the input must be a current (like uA), got a quantity in ${x.unit.name}`, [x.unit.name, 'uA']);
-    }
+    checkCurrent(this.name, x, uA(10));
     const V0 = this.V.value, m0 = this.m.value, h0 = this.h.value, n0 = this.n.value;
     // ionic currents at the previous step (uA with the default units)
     const INa = this.gNa.mul(m0.mul(m0).mul(m0).mul(h0)).mul(V0.sub(this.ENa));

@@ -12,10 +12,10 @@
  */
 import type { Tensor } from '@spiketrace/compiler';
 import { HiddenState, nn } from '@spiketrace/state';
-import { isQuantity, mA, math, mV, ms, ohm, Quantity, siemens, Unit, UnitMismatchError } from '@spiketrace/units';
-import { initValue, type InitLike } from './init.ts';
+import { mA, math, mV, ms, ohm, Quantity, siemens } from '@spiketrace/units';
+import { dimensionlessInit, initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkDim } from './lif.ts';
+import { checkCurrent, checkDim } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { ReluGrad } from './spike.ts';
 import { detach } from './detach.ts';
@@ -44,10 +44,7 @@ abstract class IFBase extends Neuron {
 
   /** The input current must be a Quantity of current (like mA). */
   protected checkCurrent(x: Quantity): void {
-    if (!isQuantity(x)) throw new TypeError(`${this.name}.update: the input current must be a Quantity (for example u.mA(20))`);
-    if (!x.unit.sameDim(mA(1).unit)) {
-      throw new UnitMismatchError(`${this.name}.update: the input must be a current (like mA), got a quantity in ${x.unit.name}`, [x.unit.name, 'mA']);
-    }
+    checkCurrent(this.name, x);
   }
 }
 
@@ -168,11 +165,7 @@ export class ALIF extends LIFShaped {
 
   override initState(opts: nn.InitOptions = {}): void {
     super.initState(opts);
-    const a = initValue(this.a_initializer, this.stateShape(opts.batchSize), `${this.name}.a`);
-    if (!a.unit.isDimensionless) {
-      throw new UnitMismatchError(`${this.name}: a_initializer must be dimensionless, got a quantity in ${a.unit.name}`, [a.unit.name, '1']);
-    }
-    this.a.reset(a.to(Unit.dimensionless));
+    this.a.reset(dimensionlessInit(this.name, 'a', this.a_initializer, this.stateShape(opts.batchSize)));
   }
 
   override getSpike(V: Quantity = this.V.value, a: Quantity = this.a.value): Tensor {

@@ -23,7 +23,7 @@ import { AdExIF, ExpIF, type AdExIFOptions, type ExpIFOptions } from './neurons-
 import { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
 
 /** The time `t` from the environment, checked to be a time Quantity. */
-function envTime(owner: string): Quantity {
+export function envTime(owner: string): Quantity {
   const t = environ.get<unknown>('t');
   if (!isQuantity(t)) throw new TypeError(`${owner}.update: t in the environment must be a time Quantity, e.g. environ.context({ t: u.ms(1) }, ...)`);
   if (!t.unit.sameDim(ms(1).unit)) {
@@ -33,25 +33,25 @@ function envTime(owner: string): Quantity {
 }
 
 /** A fresh last_spike_time (-1e7 ms everywhere, as brainpy.state). */
-const neverSpiked = (shape: readonly number[]) => math.full(shape, ms(-1e7));
+export const neverSpiked = (shape: readonly number[]) => math.full(shape, ms(-1e7));
 
-interface RefractoryNeuron {
+export interface RefractoryNeuron {
   readonly name: string;
   readonly tau_ref: Quantity;
-  readonly V_th: Quantity;
   readonly last_spike_time: ShortTermState<Quantity>;
 }
 
 /**
- * The refractory window of one step (steps 3 and 4 above, shared by the three classes): `held`
- * is where the states keep their reset values; `record(V)` stores the new last_spike_time.
+ * The refractory window of one step (steps 3 and 4 above, shared by the refractory classes):
+ * `held` is where the states keep their reset values; `record(V, V_th)` stores the new
+ * last_spike_time (V_th: the threshold, fixed or, for GifRef, the new dynamic one).
  */
-function refractoryStep(n: RefractoryNeuron): { held: Tensor; record(V: Quantity): void } {
+export function refractoryStep(n: RefractoryNeuron): { held: Tensor; record(V: Quantity, V_th: Quantity): void } {
   const t = envTime(n.name);
   const last = n.last_spike_time.value;
   return {
     held: t.sub(last).lt(n.tau_ref),
-    record: (V) => { n.last_spike_time.value = math.where(V.ge(n.V_th), t.to(last.unit), last); },
+    record: (V, V_th) => { n.last_spike_time.value = math.where(V.ge(V_th), t.to(last.unit), last); },
   };
 }
 
@@ -84,7 +84,7 @@ export class ExpIFRef extends ExpIF {
     const vr = this.resetV(lastV, this.getSpike(lastV));
     const Vc = this.sumDeltaInputs(this.stepV(vr, x));
     const V = math.where(ref.held, vr, Vc);
-    ref.record(V);
+    ref.record(V, this.V_th);
     this.V.value = V;
     return this.getSpike(V);
   }
@@ -124,7 +124,7 @@ export class AdExIFRef extends AdExIF {
     const wc = expEulerStep(wr, this.a.mul(Vc.sub(this.V_rest)).sub(wr).div(this.tau_w), this.tau_w.pow(-1).neg());
     const V = math.where(ref.held, vr, Vc);
     const w = math.where(ref.held, wr, wc);
-    ref.record(V);
+    ref.record(V, this.V_th);
     this.V.value = V;
     this.w.value = w.to(this.w.value.unit);
     return this.getSpike(V);
@@ -174,7 +174,7 @@ export class IzhikevichRef extends Izhikevich {
     const uc = expEulerStep(ur, this.a.mul(this.b.mul(Vc).sub(ur)), this.a.neg());
     const V = math.where(ref.held, vr, Vc);
     const u = math.where(ref.held, ur, uc);
-    ref.record(V);
+    ref.record(V, this.V_th);
     this.V.value = V.to(lastV.unit);
     this.u.value = u.to(this.u.value.unit);
     return this.getSpike(V);

@@ -8,13 +8,16 @@
  *   inputs (and x). It receives input as `call(x)` or through `addDeltaInput`.
  * - `AMPA` / `GABAa` (not AlignPost): called with the pre spikes; a square transmitter pulse of
  *   height T for T_dur after the last spike (t from the environment) drives `dg = alpha [T] (1 - g) - beta g`.
+ * - `BioNMDA`: the same pulse drives an intermediate state x, `dx = alpha2 [T] (1 - x) - beta2 x`,
+ *   which drives the open fraction, `dg = alpha1 x (1 - g) - beta1 g` (x first, g from the new x).
+ *   The magnesium block belongs to the output (`MgBlock`).
  */
 import { Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState, ShortTermState, type nn } from '@spiketrace/state';
 import { isQuantity, math, mM, mS, ms, Quantity, Unit, UnitMismatchError } from '@spiketrace/units';
 import { Dynamics } from './dynamics.ts';
 import { ParamDescriber } from './describe.ts';
-import { initValue, type InitLike } from './init.ts';
+import { dimensionlessInit, initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { checkDim } from './lif.ts';
 
@@ -373,4 +376,100 @@ export class AMPA extends Dynamics {
 /** GABAa receptor kinetics: AMPA with alpha = 0.53 / (ms mM), beta = 0.18 / ms, T = 1 mM, T_dur = 1 ms. */
 export class GABAa extends AMPA {
   static override readonly defaults = { alpha: 0.53, beta: 0.18, T: 1, T_dur: 1 };
+}
+
+// ---- BioNMDA
+
+export interface BioNMDAOptions {
+  /** Opening rate of g per unit of x (default 2 / ms). */
+  alpha1?: Quantity;
+  /** Closing rate of g (default 0.01 / ms). */
+  beta1?: Quantity;
+  /** Binding rate of x (default 1 / (ms mM)). */
+  alpha2?: Quantity;
+  /** Unbinding rate of x (default 0.5 / ms). */
+  beta2?: Quantity;
+  /** Transmitter concentration of the pulse (default 1 mM). */
+  T?: Quantity;
+  /** Pulse duration (default 0.5 ms). */
+  T_dur?: Quantity;
+  /** Initial g (default 0 mS); g is an open fraction in g's unit. */
+  g_initializer?: InitLike;
+  /** Initial x (dimensionless, default 0). */
+  x_initializer?: InitLike;
+  name?: string;
+}
+
+/**
+ * NMDA receptor kinetics (brainpy.state.BioNMDA), second order. Each step, with t from the
+ * environment and the pre spikes s: spike_arrival_time <- where(s, t, spike_arrival_time);
+ * [T] = T * (t - spike_arrival_time < T_dur); x <- expEuler(alpha2 [T] (1 - x) - beta2 x) with
+ * J = -(alpha2 [T] + beta2); then g <- expEuler(alpha1 x (1 - g) - beta1 g) with the new x and
+ * J = -(alpha1 x + beta1). Returns g. The slow beta1 gives NMDA's long decay (~100 ms).
+ */
+export class BioNMDA extends Dynamics {
+  readonly alpha1: Quantity;
+  readonly beta1: Quantity;
+  readonly alpha2: Quantity;
+  readonly beta2: Quantity;
+  readonly T: Quantity;
+  readonly T_dur: Quantity;
+  readonly g_initializer: InitLike;
+  readonly x_initializer: InitLike;
+  readonly g = new HiddenState<Quantity>(undefined, { name: 'g' });
+  readonly x = new HiddenState<Quantity>(undefined, { name: 'x' });
+  readonly spike_arrival_time = new ShortTermState<Quantity>(undefined, { name: 'spike_arrival_time' });
+
+  constructor(inSize: number | readonly number[], opts: BioNMDAOptions = {}) {
+    super(inSize, opts.name);
+    const who = modelLabel(this);
+    this.alpha1 = checkPositive(who, 'alpha1', opts.alpha1 ?? perMs(2), perMs(1));
+    this.beta1 = checkPositive(who, 'beta1', opts.beta1 ?? perMs(0.01), perMs(1));
+    this.alpha2 = checkPositive(who, 'alpha2', opts.alpha2 ?? perMsMM(1), perMsMM(1));
+    this.beta2 = checkPositive(who, 'beta2', opts.beta2 ?? perMs(0.5), perMs(1));
+    this.T = checkPositive(who, 'T', opts.T ?? mM(1), mM(1), true);
+    this.T_dur = checkPositive(who, 'T_dur', opts.T_dur ?? ms(0.5), ms(1), true);
+    this.g_initializer = opts.g_initializer ?? mS(0);
+    this.x_initializer = opts.x_initializer ?? 0;
+  }
+
+  /** A descriptor: `BioNMDA.desc(nPost, { beta1: ... })`. */
+  static desc(inSize: number | readonly number[], opts: BioNMDAOptions = {}): ParamDescriber<BioNMDA> {
+    return new ParamDescriber(BioNMDA, [inSize, opts]);
+  }
+
+  get gUnit(): Unit {
+    return unitOfInit(this.g_initializer);
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    const shape = this.stateShape(opts.batchSize);
+    this.g.reset(initValue(this.g_initializer, shape, `${this.name}.g`));
+    this.x.reset(dimensionlessInit(modelLabel(this), 'x', this.x_initializer, shape));
+    this.spike_arrival_time.reset(math.full(shape, ms(-1e7)));
+  }
+
+  override call(pre_spike: Tensor): Quantity {
+    return super.call(pre_spike) as Quantity;
+  }
+
+  override update(pre_spike: Tensor): Quantity {
+    const who = modelLabel(this);
+    const s = checkSpikes(who, this.varshape, pre_spike);
+    const t = envTime(who);
+    const prev = this.spike_arrival_time.value;
+    const arrival = math.where(s, t.to(prev.unit), prev);
+    this.spike_arrival_time.value = arrival;
+    const TT = this.T.mul(t.sub(arrival).lt(this.T_dur));
+    const x0 = this.x.value;
+    const xRate = this.alpha2.mul(TT);
+    const x = expEulerStep(x0, xRate.mul(x0.neg().add(1)).sub(this.beta2.mul(x0)), xRate.add(this.beta2).neg()).to(Unit.dimensionless);
+    const g0 = this.g.value;
+    const one = new Quantity(Tensor.scalar(1), g0.unit);
+    const gRate = this.alpha1.mul(x);
+    const g = expEulerStep(g0, gRate.mul(one.sub(g0)).sub(this.beta1.mul(g0)), gRate.add(this.beta1).neg());
+    this.x.value = x;
+    this.g.value = g;
+    return g;
+  }
 }

@@ -1,0 +1,322 @@
+/**
+ * brainpy.state's MorrisLecar and WangBuzsakiHH (`brainpy_state/_brainpy/hh.py`), stepped as HH
+ * (neurons-hh.ts): the ionic currents and the summed input current (V-dependent inputs called
+ * with the stored V) are taken from the *previous* step, so the V drift does not depend on the V
+ * being integrated (J_V = 0) and exponential Euler is a forward-Euler step V' = V + dt dV; then
+ * the delta inputs. Each gating variable takes an exponential-Euler step with its rates at the
+ * previous V, which is its exact exponential relaxation. The spike is a level test on
+ * (V - V_th) / V_th >= 0 of the new V (it stays on while V stays above V_th); there is no reset.
+ */
+import { ops, Tensor } from '@spiketrace/compiler';
+import { environ, HiddenState, nn } from '@spiketrace/state';
+import { isQuantity, math, mS, mV, ms, Quantity, uA, uF, Unit, UnitMismatchError } from '@spiketrace/units';
+import { Constant, dimensionlessInit, initValue, type InitLike } from './init.ts';
+import { expEulerStep } from './integrators.ts';
+import { checkCurrent, checkDim } from './lif.ts';
+import { Neuron, type NeuronOptions } from './neuron.ts';
+import { Uniform } from './neurons-hh.ts';
+import { ReluGrad } from './spike.ts';
+
+const perMs = (v: number) => ms(1).rdiv(v);
+
+/** A dimensionless parameter given as a number or a dimensionless Quantity, in '1'. */
+function checkDimensionless(owner: string, name: string, v: Quantity | number): Quantity {
+  if (typeof v === 'number') return new Quantity(Tensor.scalar(v));
+  if (!isQuantity(v)) throw new TypeError(`${owner}: ${name} must be a number or a dimensionless Quantity`);
+  if (!v.unit.isDimensionless) {
+    throw new UnitMismatchError(`${owner}: ${name} is in ${v.unit.name}, expected a dimensionless number`, [v.unit.name, '1']);
+  }
+  return v.to(Unit.dimensionless);
+}
+
+/** (V - shift) / scale as a dimensionless Tensor (V, shift and scale of one dimension). */
+function ratio(V: Quantity, shift: Quantity, scale: Quantity): Tensor {
+  return math.maybeDecimal(V.sub(shift).div(scale)) as Tensor;
+}
+
+export interface MorrisLecarOptions extends NeuronOptions {
+  /** Calcium reversal potential (default 130 mV). */
+  V_Ca?: Quantity;
+  /** Maximal calcium conductance (default 4.4 mS). */
+  g_Ca?: Quantity;
+  /** Potassium reversal potential (default -84 mV). */
+  V_K?: Quantity;
+  /** Maximal potassium conductance (default 8 mS). */
+  g_K?: Quantity;
+  /** Leak reversal potential (default -60 mV). */
+  V_leak?: Quantity;
+  /** Leak conductance (default 2 mS). */
+  g_leak?: Quantity;
+  /** Membrane capacitance (default 20 uF). */
+  C?: Quantity;
+  /** V at which M_inf = 0.5 (default -1.2 mV). */
+  V1?: Quantity;
+  /** Slope scale of M_inf (default 18 mV). */
+  V2?: Quantity;
+  /** V at which W_inf = 0.5 (default 2 mV). */
+  V3?: Quantity;
+  /** Slope scale of W_inf and tau_W (default 30 mV). */
+  V4?: Quantity;
+  /** Temperature factor, a rate (default 0.04 / ms). */
+  phi?: Quantity;
+  /** Spike threshold (default 10 mV; the spike is read on (V - V_th) / V_th). */
+  V_th?: Quantity;
+  /** Initial V (default Uniform(-70 mV, -60 mV), seed 0). */
+  V_initializer?: InitLike;
+  /** Initial W (dimensionless; default Constant(0.02)). */
+  W_initializer?: InitLike;
+}
+
+/**
+ * brainpy.state.MorrisLecar:
+ *   C dV/dt = -g_Ca M_inf(V) (V - V_Ca) - g_K W (V - V_K) - g_leak (V - V_leak) + I
+ *   dW/dt = (W_inf(V) - W) / tau_W(V)
+ *   M_inf = (1 + tanh((V - V1)/V2)) / 2,  W_inf = (1 + tanh((V - V3)/V4)) / 2,
+ *   tau_W = 1 / (phi cosh((V - V3)/(2 V4)))
+ * W relaxes exactly towards W_inf(V_prev) with the rate 1/tau_W(V_prev) (J = -1/tau_W).
+ */
+export class MorrisLecar extends Neuron {
+  readonly V_Ca: Quantity;
+  readonly g_Ca: Quantity;
+  readonly V_K: Quantity;
+  readonly g_K: Quantity;
+  readonly V_leak: Quantity;
+  readonly g_leak: Quantity;
+  readonly C: Quantity;
+  readonly V1: Quantity;
+  readonly V2: Quantity;
+  readonly V3: Quantity;
+  readonly V4: Quantity;
+  readonly phi: Quantity;
+  readonly V_th: Quantity;
+  readonly V_initializer: InitLike;
+  readonly W_initializer: InitLike;
+  readonly V = new HiddenState<Quantity>(undefined, { name: 'V' });
+  readonly W = new HiddenState<Quantity>(undefined, { name: 'W' });
+
+  constructor(inSize: number | readonly number[], opts: MorrisLecarOptions = {}) {
+    super(inSize, opts, new ReluGrad());
+    const o = this.name;
+    this.V_Ca = checkDim(o, 'V_Ca', opts.V_Ca ?? mV(130), mV(1));
+    this.g_Ca = checkDim(o, 'g_Ca', opts.g_Ca ?? mS(4.4), mS(1));
+    this.V_K = checkDim(o, 'V_K', opts.V_K ?? mV(-84), mV(1));
+    this.g_K = checkDim(o, 'g_K', opts.g_K ?? mS(8), mS(1));
+    this.V_leak = checkDim(o, 'V_leak', opts.V_leak ?? mV(-60), mV(1));
+    this.g_leak = checkDim(o, 'g_leak', opts.g_leak ?? mS(2), mS(1));
+    this.C = checkDim(o, 'C', opts.C ?? uF(20), uF(1));
+    this.V1 = checkDim(o, 'V1', opts.V1 ?? mV(-1.2), mV(1));
+    this.V2 = checkDim(o, 'V2', opts.V2 ?? mV(18), mV(1));
+    this.V3 = checkDim(o, 'V3', opts.V3 ?? mV(2), mV(1));
+    this.V4 = checkDim(o, 'V4', opts.V4 ?? mV(30), mV(1));
+    this.phi = checkDim(o, 'phi', opts.phi ?? perMs(0.04), perMs(1));
+    this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(10), mV(1));
+    this.V_initializer = opts.V_initializer ?? Uniform(mV(-70), mV(-60));
+    this.W_initializer = opts.W_initializer ?? Constant(0.02);
+  }
+
+  /** The steady calcium activation at V (dimensionless). */
+  M_inf(V: Quantity): Tensor {
+    return ops.mul(ops.add(math.tanh(ratio(V, this.V1, this.V2)), 1), 0.5);
+  }
+
+  /** The steady W at V (dimensionless). */
+  W_inf(V: Quantity): Tensor {
+    return ops.mul(ops.add(math.tanh(ratio(V, this.V3, this.V4)), 1), 0.5);
+  }
+
+  /**
+   * 1 / tau_W = phi cosh((V - V3) / (2 V4)). The units math and the compiler have no cosh, so it
+   * is (e^z + e^-z) / 2; |z| stays small (V4 = 30 mV: |z| < 3 for |V| < 180 mV), so no overflow.
+   */
+  W_rate(V: Quantity): Quantity {
+    const z = ratio(V, this.V3, this.V4.mul(2));
+    return this.phi.mul(ops.mul(ops.add(math.exp(z), math.exp(ops.neg(z))), 0.5));
+  }
+
+  /** The time constant of W at V. */
+  tau_W(V: Quantity): Quantity {
+    return this.W_rate(V).rdiv(1);
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    const shape = this.stateShape(opts.batchSize);
+    const V = checkDim(this.name, 'V_initializer', initValue(this.V_initializer, shape, `${this.name}.V`), mV(1)).to(this.V_th.unit);
+    this.V.reset(V);
+    this.W.reset(dimensionlessInit(this.name, 'W', this.W_initializer, shape));
+  }
+
+  /** The spike of V (the stored one by default): a level test on (V - V_th) / V_th. */
+  getSpike(V: Quantity = this.V.value): Tensor {
+    return this.spkFun.forward(math.maybeDecimal(V.sub(this.V_th).div(this.V_th)) as Tensor);
+  }
+
+  /** One step with input current x (Python's `neuron(x)`): hooks, update, hooks; returns the spike. */
+  override call(x: Quantity = uA(0)): Tensor {
+    return super.call(x) as Tensor;
+  }
+
+  override update(x: Quantity = uA(0)): Tensor {
+    checkCurrent(this.name, x, uA(10));
+    const V0 = this.V.value, W0 = this.W.value;
+    // ionic currents at the previous step (uA with the default units)
+    const ICa = this.g_Ca.mul(this.M_inf(V0)).mul(V0.sub(this.V_Ca));
+    const IK = this.g_K.mul(W0).mul(V0.sub(this.V_K));
+    const IL = this.g_leak.mul(V0.sub(this.V_leak));
+    const I = this.sumCurrentInputs(x, V0);
+    const dV = I.sub(ICa).sub(IK).sub(IL).div(this.C);
+    // J_V = 0 (the drift is constant over the step): exp-Euler is forward Euler, exprel(0) = 1
+    const V = this.sumDeltaInputs(V0.add(environ.getDt().mul(dV)).to(V0.unit));
+    const rate = this.W_rate(V0);
+    const W = expEulerStep(W0, rate.mul(W0.neg().add(this.W_inf(V0))), rate.neg()).to(Unit.dimensionless);
+    this.V.value = V;
+    this.W.value = W;
+    return this.getSpike(V);
+  }
+}
+
+export interface WangBuzsakiHHOptions extends NeuronOptions {
+  /** Sodium reversal potential (default 55 mV). */
+  ENa?: Quantity;
+  /** Maximal sodium conductance (default 35 mS). */
+  gNa?: Quantity;
+  /** Potassium reversal potential (default -90 mV). */
+  EK?: Quantity;
+  /** Maximal potassium conductance (default 9 mS). */
+  gK?: Quantity;
+  /** Leak reversal potential (default -65 mV). */
+  EL?: Quantity;
+  /** Leak conductance (default 0.1 mS). */
+  gL?: Quantity;
+  /** Spike threshold (default 20 mV; the spike is read on (V - V_th) / V_th). */
+  V_th?: Quantity;
+  /** Temperature factor of the h and n kinetics, a dimensionless number (default 5). */
+  phi?: Quantity | number;
+  /** Membrane capacitance (default 1 uF). */
+  C?: Quantity;
+  /** Initial V (default -65 mV). */
+  V_initializer?: InitLike;
+  /** Initial h and n (dimensionless; defaults 0.6 and 0.32). */
+  h_initializer?: InitLike;
+  n_initializer?: InitLike;
+}
+
+/**
+ * brainpy.state.WangBuzsakiHH (Wang & Buzsaki 1996), a Hodgkin-Huxley model with instantaneous
+ * sodium activation m = m_inf(V):
+ *   C dV/dt = -gNa m_inf^3 h (V - ENa) - gK n^4 (V - EK) - gL (V - EL) + I
+ *   dx/dt = phi (alpha_x(V) (1 - x) - beta_x(V) x),   x in {h, n}
+ * with the rates (V in mV, rates per ms):
+ *   alpha_m = 1 / exprel(-0.1 (V + 35))          beta_m = 4 e^{-(V + 60)/18}
+ *   alpha_h = 0.07 e^{-(V + 58)/20}              beta_h = 1 / (e^{-0.1 (V + 28)} + 1)
+ *   alpha_n = 0.1 / exprel(-0.1 (V + 34))        beta_n = 0.125 e^{-(V + 44)/80}
+ * alpha_n is the published one, -0.01 (V + 34) / (e^{-0.1 (V + 34)} - 1) (Wang & Buzsaki 1996,
+ * BrainPy 2.x and brainpy.state's own docstring); a stored version of brainpy.state's code writes
+ * 1 / exprel(...) there, ten times that, contradicting its docstring, which is not followed here.
+ * h and n relax exactly towards alpha / (alpha + beta) with the rate phi (alpha + beta).
+ */
+export class WangBuzsakiHH extends Neuron {
+  readonly ENa: Quantity;
+  readonly gNa: Quantity;
+  readonly EK: Quantity;
+  readonly gK: Quantity;
+  readonly EL: Quantity;
+  readonly gL: Quantity;
+  readonly V_th: Quantity;
+  readonly phi: Quantity;
+  readonly C: Quantity;
+  readonly V_initializer: InitLike;
+  readonly h_initializer: InitLike;
+  readonly n_initializer: InitLike;
+  readonly V = new HiddenState<Quantity>(undefined, { name: 'V' });
+  readonly h = new HiddenState<Quantity>(undefined, { name: 'h' });
+  readonly n = new HiddenState<Quantity>(undefined, { name: 'n' });
+
+  constructor(inSize: number | readonly number[], opts: WangBuzsakiHHOptions = {}) {
+    super(inSize, opts, new ReluGrad());
+    const o = this.name;
+    this.ENa = checkDim(o, 'ENa', opts.ENa ?? mV(55), mV(1));
+    this.gNa = checkDim(o, 'gNa', opts.gNa ?? mS(35), mS(1));
+    this.EK = checkDim(o, 'EK', opts.EK ?? mV(-90), mV(1));
+    this.gK = checkDim(o, 'gK', opts.gK ?? mS(9), mS(1));
+    this.EL = checkDim(o, 'EL', opts.EL ?? mV(-65), mV(1));
+    this.gL = checkDim(o, 'gL', opts.gL ?? mS(0.1), mS(1));
+    this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(20), mV(1));
+    this.phi = checkDimensionless(o, 'phi', opts.phi ?? 5);
+    this.C = checkDim(o, 'C', opts.C ?? uF(1), uF(1));
+    this.V_initializer = opts.V_initializer ?? Constant(mV(-65));
+    this.h_initializer = opts.h_initializer ?? Constant(0.6);
+    this.n_initializer = opts.n_initializer ?? Constant(0.32);
+  }
+
+  // ---- rates (per ms) at V
+
+  /** (V - shift) / scale in mV, as a dimensionless Tensor. */
+  #z(V: Quantity, shift: number, scale: number): Tensor {
+    return math.maybeDecimal(V.add(mV(shift)).div(mV(scale))) as Tensor;
+  }
+
+  m_alpha(V: Quantity): Quantity {
+    return perMs(1).div(math.exprel(this.#z(V, 35, -10)));
+  }
+  m_beta(V: Quantity): Quantity {
+    return perMs(4).mul(math.exp(this.#z(V, 60, -18)));
+  }
+  h_alpha(V: Quantity): Quantity {
+    return perMs(0.07).mul(math.exp(this.#z(V, 58, -20)));
+  }
+  h_beta(V: Quantity): Quantity {
+    return perMs(1).div(ops.add(math.exp(this.#z(V, 28, -10)), 1));
+  }
+  n_alpha(V: Quantity): Quantity {
+    return perMs(0.1).div(math.exprel(this.#z(V, 34, -10)));
+  }
+  n_beta(V: Quantity): Quantity {
+    return perMs(0.125).mul(math.exp(this.#z(V, 44, -80)));
+  }
+  /** The instantaneous sodium activation at V (dimensionless). */
+  m_inf(V: Quantity): Quantity {
+    const a = this.m_alpha(V);
+    return a.div(a.add(this.m_beta(V))).to(Unit.dimensionless);
+  }
+
+  override initState(opts: nn.InitOptions = {}): void {
+    const shape = this.stateShape(opts.batchSize);
+    const V = checkDim(this.name, 'V_initializer', initValue(this.V_initializer, shape, `${this.name}.V`), mV(1)).to(this.V_th.unit);
+    this.V.reset(V);
+    this.h.reset(dimensionlessInit(this.name, 'h', this.h_initializer, shape));
+    this.n.reset(dimensionlessInit(this.name, 'n', this.n_initializer, shape));
+  }
+
+  /** The spike of V (the stored one by default): a level test on (V - V_th) / V_th. */
+  getSpike(V: Quantity = this.V.value): Tensor {
+    return this.spkFun.forward(math.maybeDecimal(V.sub(this.V_th).div(this.V_th)) as Tensor);
+  }
+
+  /** One step with input current x (Python's `neuron(x)`): hooks, update, hooks; returns the spike. */
+  override call(x: Quantity = uA(0)): Tensor {
+    return super.call(x) as Tensor;
+  }
+
+  override update(x: Quantity = uA(0)): Tensor {
+    checkCurrent(this.name, x, uA(10));
+    const V0 = this.V.value, h0 = this.h.value, n0 = this.n.value;
+    // ionic currents at the previous step (uA with the default units)
+    const m = this.m_inf(V0);
+    const INa = this.gNa.mul(m.mul(m).mul(m).mul(h0)).mul(V0.sub(this.ENa));
+    const n2 = n0.mul(n0);
+    const IK = this.gK.mul(n2.mul(n2)).mul(V0.sub(this.EK));
+    const IL = this.gL.mul(V0.sub(this.EL));
+    const I = this.sumCurrentInputs(x, V0);
+    const dV = I.sub(INa).sub(IK).sub(IL).div(this.C);
+    // J_V = 0 (the drift is constant over the step): exp-Euler is forward Euler, exprel(0) = 1
+    const V = this.sumDeltaInputs(V0.add(environ.getDt().mul(dV)).to(V0.unit));
+    const gateStep = (x0: Quantity, a: Quantity, b: Quantity): Quantity =>
+      expEulerStep(x0, this.phi.mul(a.mul(x0.neg().add(1)).sub(b.mul(x0))), this.phi.mul(a.add(b)).neg()).to(Unit.dimensionless);
+    const h = gateStep(h0, this.h_alpha(V0), this.h_beta(V0));
+    const n = gateStep(n0, this.n_alpha(V0), this.n_beta(V0));
+    this.V.value = V;
+    this.h.value = h;
+    this.n.value = n;
+    return this.getSpike(V);
+  }
+}
