@@ -61,6 +61,8 @@ export function gradCheck(
   const vjp = vjpGraph(g, wrt.map((i) => ({ kind: 'arg', index: i }) as InputSource), outs.map(() => 'input'));
   const ctIndex = new Map(vjp.cotangentInputs.map((c) => [c.source.index, c.output]));
   const bind = (s: InputSource): HostArray => {
+    // arrays the adjoint rules captured (the forward graph has none)
+    if (s.kind === 'captured') return vjp.captured[s.index] as HostArray;
     if (s.kind !== 'arg') throw new Error(`unexpected input ${s.kind}`);
     const o = ctIndex.get(s.index);
     if (o !== undefined) return { dtype: 'f32', shape: outs[o]!.shape, data: cts[o]! };

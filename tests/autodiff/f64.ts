@@ -82,6 +82,12 @@ export function evalF64(g: Graph, bind: (s: InputSource) => F64): F64[] {
     else if (n.op === 'rmin') r = reduce(s[0]!, a.axes as number[], a.keepdims as boolean, Infinity, Math.min);
     else if (n.op === 'reshape' || n.op === 'stop_gradient') r = { shape: n.shape, data: s[0]!.data };
     else if (n.op === 'heaviside') r = map(s, (x) => +(x >= 0));
+    else if (n.op === 'take_row') {
+      const [x, index] = s as [F64, F64];
+      const m = sizeOf(n.shape);
+      const row = Math.min(Math.max(index.data[0]!, 0), x.shape[0]! - 1);
+      r = { shape: n.shape, data: x.data.slice(row * m, (row + 1) * m) };
+    }
     else if (n.op === 'matmul' || n.op === 'matmul_wt' || n.op === 'matmul_xt') {
       const [x, w] = s as [F64, F64];
       const last = (f: F64): number => f.shape[f.shape.length - 1]!;

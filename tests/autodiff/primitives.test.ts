@@ -106,6 +106,10 @@ describe('global ops', () => {
     });
   }
 
+  it.each([2, 0, 3, -4, 9])('take_row at %i (clamped into [0, 4))', (row) => {
+    gradCheck([{ shape: [4, 2, 3], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.takeRow(x!, row), ops.unary('sin', ops.takeRow(x!, 1))));
+  });
+
   it('reshape', () => {
     gradCheck([{ shape: [3, 4], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.reshape(x!, [2, 6]), ops.reshape(ops.unary('sin', x!), [2, 6])));
   });

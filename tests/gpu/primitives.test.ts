@@ -27,7 +27,7 @@
  *                                                         only rounding of contracted ops differs
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bind, ops, sizeOf, Tensor, type BinaryOp, type CompareOp, type DType, type Shape, type UnaryOp } from '@spiketrace/compiler';
+import { bind, ops, optimize, sizeOf, Tensor, type BinaryOp, type CompareOp, type DType, type Shape, type UnaryOp } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
 import { checkBatch, type BatchCase, type BatchInput } from '../helpers/batch.ts';
 import { bools, grid, ints, mulberry32, uniform, type Rng } from '../helpers/random.ts';
@@ -274,6 +274,54 @@ describe('global primitives (reductions, reshape) match evalCpu', () => {
       cases.push({ label: 'sum(exp(m - rmax(m)))', tol: { rtol: 4e-6, atol: 1e-6 }, out: ops.reduce('sum', bind('exp', [ops.sub(t('m'), ops.reduce('rmax', t('m'), 1, true))], null), 1) });
       return cases;
     });
+  });
+});
+
+describe('take_row: a row at a run-time index', () => {
+  it('the CPU reference clamps the index; the rule refuses a non-scalar or non-i32 index', () => {
+    const x = Tensor.fromArray(Float32Array.from({ length: 12 }, (_, i) => i), [4, 3]);
+    expect(Array.from(ops.takeRow(x, 2).data)).toEqual([6, 7, 8]);
+    expect(Array.from(ops.takeRow(x, -5).data)).toEqual([0, 1, 2]);
+    expect(Array.from(ops.takeRow(x, 9).data)).toEqual([9, 10, 11]);
+    expect(() => bind('take_row', [x, Tensor.fromArray([1, 2], [2], 'i32')], null)).toThrow(/the index must be an i32 scalar, got i32 \[2\]/);
+    expect(() => bind('take_row', [x, Tensor.scalar(1)], null)).toThrow(/the index must be an i32 scalar, got f32/);
+    expect(() => bind('take_row', [Tensor.scalar(1), Tensor.scalar(0, 'i32')], null)).toThrow(/at least one row/);
+  });
+
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('a per-step index and a ring pointer State, f32, i32 and bool rows (%s)', async (lowering) => {
+    const rng = mulberry32(77);
+    const L = 7, steps = 12;
+    const hist = Float32Array.from({ length: L * 2 * 37 }, () => rng() * 8 - 4);
+    const ints = Int32Array.from({ length: L * 5 }, () => Math.floor(rng() * 2000) - 1000);
+    const flags = Uint8Array.from({ length: L * 65 }, () => (rng() < 0.5 ? 1 : 0));
+    // indices in range and out of it on both sides (clamped)
+    const idx = Int32Array.from({ length: steps }, (_, t) => [3, 0, 6, -2, 11, 5][t % 6]!);
+    const tr = traceGraph('take-row', (k) => {
+      const ptr = k.state('ptr', Tensor.scalar(0, 'i32'));
+      const row = ptr.read();
+      ptr.write(ops.binary('mod', ops.add(row, 1), L));
+      const at = k.xs(0, 'i32', []);
+      const h = Tensor.fromArray(hist, [L, 2, 37]);
+      return {
+        ys: [
+          ops.takeRow(h, at),
+          ops.mul(ops.takeRow(h, row), 2), // elementwise work after the global op
+          ops.takeRow(Tensor.fromArray(ints, [L, 5], 'i32'), ops.binary('mod', ops.add(row, 3), L)), // a computed index
+          ops.takeRow(Tensor.fromArray(flags, [L, 65], 'bool'), at),
+        ],
+      };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const inputs = { xs: [idx], states: tr.states, captured: tr.captured };
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    const cpu = runOnCpu(g, steps, inputs);
+    const clamp = (r: number) => Math.min(Math.max(r, 0), L - 1);
+    for (let t = 0; t < steps; t++) {
+      const r0 = clamp(idx[t]!), p = t % L;
+      expect(Array.from(cpu.ys[0]!.subarray(t * 74, (t + 1) * 74))).toEqual(Array.from(hist.subarray(r0 * 74, (r0 + 1) * 74)));
+      expect(Array.from(cpu.ys[2]!.subarray(t * 5, (t + 1) * 5))).toEqual(Array.from(ints.subarray(((p + 3) % L) * 5, ((p + 3) % L + 1) * 5)));
+    }
+    for (let y = 0; y < 4; y++) expectAllClose(gpu.ys[y], cpu.ys[y], EXACT, `take_row output ${y} (${lowering})`);
   });
 });
 

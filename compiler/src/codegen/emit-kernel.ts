@@ -492,6 +492,12 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(...result('acc', n.dtype));
   } else if (n.op === 'reshape') {
     body.push(...result(load('i'), n.dtype));
+  } else if (n.op === 'take_row') {
+    // one invocation per output element, reading row clamp(index) of x: one load, wherever the row is
+    const L = s.shape[0] as number;
+    const indexAt = operandReader(g, n.src[1] as number, bind, ctx);
+    body.push(`let row = u32(clamp(${indexAt('0u')}, 0, ${L - 1}));`);
+    body.push(...result(load(`row * ${sizeOf(n.shape)}u + i`), n.dtype));
   } else if (n.op === 'pack_bits') {
     // word i of row r packs inputs 32*(i % words) .. of that row; bits past n stay 0
     const len = s.shape[s.shape.length - 1] as number;

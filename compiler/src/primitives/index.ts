@@ -7,6 +7,7 @@ import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './
 import { eventCount, eventGather } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
+import { takeRow } from './take.ts';
 import { matmul, matmulWt, matmulXt } from './matmul.ts';
 import { randUniform } from './random.ts';
 import { heaviside, stopGradient } from './surrogate.ts';
@@ -31,6 +32,7 @@ export const PRIMITIVES: PrimitiveTable = {
   reshape,
   event_count: eventCount,
   event_gather: eventGather,
+  take_row: takeRow,
   pack_bits: packBits,
   matmul,
   matmul_wt: matmulWt,

@@ -121,6 +121,14 @@ export function eventGather(x: Tensor, indices: Tensor, weights?: Tensor): Tenso
   return bind('event_gather', weights === undefined ? [cast(x, 'f32'), indices] : [cast(x, 'f32'), indices, weights], null);
 }
 
+/**
+ * Row `index` (an i32 scalar, usually traced: a ring buffer's pointer) of x [L, ...rest], clamped
+ * into [0, L): one load per element. See primitives/take.ts.
+ */
+export function takeRow(x: Tensor, index: TensorLike): Tensor {
+  return bind('take_row', [x, asTensor(index, 'i32')], null);
+}
+
 /** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */
 export function packBits(x: Tensor): Tensor {
   return bind('pack_bits', [x], null);

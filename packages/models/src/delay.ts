@@ -5,9 +5,10 @@
  * the value of d/dt steps ago (delay 0 = the value written at the end of the last update), as
  * brainstate's buffer does. L = the longest delay asked for + 1, fixed when the owner's States
  * are initialized, so every `at` must be created before `initAllStates`.
- * The buffer uses plain ops: the write is `where(row == ptr, value, history)` and the read a sum
- * over rows of `where(row == wanted, history, 0)`, so it runs under every lowering that has
- * reductions (the read is a global op), at O(L * n) work per step.
+ * The write is `where(row == ptr, value, history)`, an elementwise select over the L * n buffer
+ * that fuses into the step's elementwise kernel (States are values: a write makes the whole next
+ * buffer). The read is `take_row(history, row)`, one load per element at a row known only at run
+ * time: a global op, so it runs under every lowering that has global ops, at O(n) work per read.
  */
 import { ops, Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState, nn, ShortTermState, type State } from '@spiketrace/state';
@@ -65,9 +66,8 @@ export class StateDelay extends nn.Module {
     if (steps > this.maxSteps) throw new DelayError(`${this.name}: a delay of ${steps} steps exceeds the buffer (${this.maxSteps} steps)`);
     // the latest write sits at ptr - 1
     const row = ops.binary('mod', ops.add(this.ptr.value, L - 1 - steps), L);
-    const h = this.history.value;
-    const picked = ops.where(ops.compare('eq', this.#rowsOrThrow(), row), h.mantissa, 0);
-    return new Quantity(ops.reduce('sum', picked, 0), this.#unit);
+    this.#rowsOrThrow();
+    return new Quantity(ops.takeRow(this.history.value.mantissa, row), this.#unit);
   }
 
   #rowsOrThrow(): Tensor {
