@@ -163,6 +163,18 @@ export function randUniform(shape: readonly number[], seed = 0): Tensor {
   return Tensor.fromHost(prim('rand_uniform').evalCpu([], { seed: seed >>> 0, stream: 0xffffffff }, aval, eagerDraws++));
 }
 
+/**
+ * Standard normal random numbers of `shape` (Box-Muller over two randUniform draws, each its own
+ * stream): sqrt(-2 ln(1 - u1)) cos(2 pi u2), 1 - u1 in (0, 1] keeping the log finite. The uniform
+ * bits are the same on the CPU and the GPU; the normals agree to the float32 log/sqrt/cos (a few ulps).
+ */
+export function randNormal(shape: readonly number[], seed = 0): Tensor {
+  const u1 = randUniform(shape, seed);
+  const u2 = randUniform(shape, seed);
+  const r = unary('sqrt', mul(unary('log', sub(1, u1)), -2));
+  return mul(r, unary('cos', mul(u2, 2 * Math.PI)));
+}
+
 /** x [..., n] @ w [n, m] -> [..., m]. */
 export function matmul(x: Tensor, w: Tensor): Tensor {
   return bind('matmul', [cast(x, 'f32'), cast(w, 'f32')], null);

@@ -30,6 +30,11 @@ export { ExpIFRef, AdExIFRef, IzhikevichRef, type ExpIFRefOptions, type AdExIFRe
 export { Gif, GifRef, type GifOptions, type GifRefOptions } from './neurons-gif.ts';
 export { DeltaProj, CurrentProj, AlignPreProj, type DeltaProjOptions, type CurrentProjOptions, type AlignPreProjOptions, type PreSynapse } from './projections-more.ts';
 export { ConstantInput, StepInput, type ConstantInputOptions, type StepInputOptions } from './inputs.ts';
+export {
+  RampInput, SinusoidalInput, SquareInput, WienerProcess, OUProcess, SpikeTime, PoissonEncoder,
+  type RampInputOptions, type SinusoidalInputOptions, type SquareInputOptions, type WienerProcessOptions, type OUProcessOptions,
+  type SpikeTimeOptions, type PoissonEncoderOptions,
+} from './inputs-more.ts';
 export { Linear, AllToAll, FixedProb, KaimingNormal, type LinearOptions, type AllToAllOptions, type FixedProbOptions } from './comm-dense.ts';
 export { delayed, StateDelay, DelayError, delaySteps } from './delay.ts';
 export { LeakyRateReadout, type LeakyRateReadoutOptions } from './readout.ts';

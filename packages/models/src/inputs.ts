@@ -14,7 +14,8 @@
  * an onset on the step grid switches exactly at the step whose f32 time reaches it.
  *
  * `asCurrentInput()` gives a callable for `post.addCurrentInput(key, ...)` (it does not depend on
- * V, so its slope is undefined). Poisson inputs are not here yet (they need the GPU generator).
+ * V, so its slope is undefined). Ramps, oscillations and noise processes are in inputs-more.ts,
+ * Poisson inputs in poisson.ts.
  */
 import { Tensor } from '@spiketrace/compiler';
 import { environ, nn } from '@spiketrace/state';
@@ -28,14 +29,14 @@ function normSize(who: string, size: number | readonly number[] | undefined): nu
   return s;
 }
 
-function checkHost(who: string, what: string, q: Quantity): void {
+export function checkHost(who: string, what: string, q: Quantity): void {
   if (q.isTraced) throw new TypeError(`${who}: ${what} must be concrete (known before tracing), not a traced value`);
   const d = q.mantissa.data;
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i] as number)) throw new RangeError(`${who}: ${what} must be finite, got ${String(q)}`);
 }
 
 /** Whether `shape` broadcasts to `target` (trailing axes equal or 1). */
-function broadcasts(shape: readonly number[], target: readonly number[]): boolean {
+export function broadcasts(shape: readonly number[], target: readonly number[]): boolean {
   if (shape.length > target.length) return false;
   for (let i = 1; i <= shape.length; i++) {
     const a = shape[shape.length - i]!, b = target[target.length - i]!;
@@ -44,7 +45,23 @@ function broadcasts(shape: readonly number[], target: readonly number[]): boolea
   return true;
 }
 
-abstract class CurrentGenerator extends nn.Module {
+/** The time: `t` if given, else t from the environment; a time Quantity either way, or an error naming `who`. */
+export function timeNow(who: string, t?: Quantity): Quantity {
+  let now = t;
+  if (now === undefined) {
+    try {
+      now = environ.get<Quantity>('t');
+    } catch {
+      throw new TypeError(`${who}: needs the time t, from the environment (environ.context({ t }, ...)) or as update(t)`);
+    }
+  }
+  if (!isQuantity(now) || !now.unit.sameDim(ms(1).unit)) {
+    throw new UnitMismatchError(`${who}: t must be a time Quantity, got ${isQuantity(now) ? `a quantity in ${now.unit.name}` : typeof now}`, [isQuantity(now) ? now.unit.name : '?', 'ms']);
+  }
+  return now;
+}
+
+export abstract class CurrentGenerator extends nn.Module {
   readonly size: number[] | undefined;
   /** The unit of the values. */
   abstract readonly unit: Unit;
@@ -71,6 +88,7 @@ abstract class CurrentGenerator extends nn.Module {
   protected broadcast(v: Quantity): Quantity {
     return this.size && v.shape.join() !== this.size.join() ? v.add(math.zeros(this.size, v.unit)) : v;
   }
+
 }
 
 export interface ConstantInputOptions {
@@ -160,18 +178,7 @@ export class StepInput extends CurrentGenerator {
 
   /** The value at t (default: t from the environment). */
   override update(t?: Quantity): Quantity {
-    const who = `${this.name} (StepInput)`;
-    let now = t;
-    if (now === undefined) {
-      try {
-        now = environ.get<Quantity>('t');
-      } catch {
-        throw new TypeError(`${who}: needs the time t, from the environment (environ.context({ t }, ...)) or as update(t)`);
-      }
-    }
-    if (!isQuantity(now) || !now.unit.sameDim(ms(1).unit)) {
-      throw new UnitMismatchError(`${who}: t must be a time Quantity, got ${isQuantity(now) ? `a quantity in ${now.unit.name}` : typeof now}`, [isQuantity(now) ? now.unit.name : '?', 'ms']);
-    }
+    const now = timeNow(`${this.name} (StepInput)`, t);
     // the latest onset reached wins: fold from the first onset to the last
     let v = math.zeros(this.rows[0]!.shape, this.unit);
     for (let k = 0; k < this.rows.length; k++) v = math.where(now.ge(this.onsets[k]!), this.rows[k]!, v);
