@@ -35,8 +35,13 @@ const denseWeighted = (() => {
 })();
 
 describe('event_count adjoint', () => {
-  it('equals the dense transpose product ct @ C^T, through vjpGraph on the reference', () => {
-    const tr = traceGraph('counts', (kit) => ({ ys: [ops.mul(ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost), 'f32'), 1.5)] }));
+  it.each([
+    ['counts (C: edge multiplicities)', false],
+    ['per-synapse weights (W: their sums per edge)', true],
+  ] as const)('%s: the dense transpose product ct @ C^T, through vjpGraph on the reference', (_what, weighted) => {
+    const tr = traceGraph('counts', (kit) => ({
+      ys: [ops.mul(ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, weighted ? weights : undefined), 'f32'), 1.5)],
+    }));
     const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }], ['input']);
     const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.3 ? 1 : 0));
     const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
@@ -44,40 +49,26 @@ describe('event_count adjoint', () => {
       if (src.kind === 'captured') return [...tr.captured, ...vjp.captured][src.index] as HostArray;
       return src.kind === 'xs' ? { dtype: 'f32', shape: [B, nPre], data: spikes } : { dtype: 'f32', shape: [B, nPost], data: ct };
     }, 0);
-    const want = ops.mul(ops.matmulWt(Tensor.fromArray(ct, [B, nPost]), dense), 1.5);
+    const want = ops.mul(ops.matmulWt(Tensor.fromArray(ct, [B, nPost]), weighted ? denseWeighted : dense), 1.5);
     const got = (r.ys[0] as HostArray).data;
+    expect(want.data.some((x) => Math.abs(x) > 1)).toBe(true);
     want.data.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
     expect(vjp.graph.nodes.some((n) => n.op === 'event_gather')).toBe(true);
   });
 
-  it('with per-synapse weights: the dense weighted transpose product ct @ W^T', () => {
-    const tr = traceGraph('weighted', (kit) => ({ ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, weights), 'f32')] }));
-    const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }], ['input']);
-    const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.3 ? 1 : 0));
-    const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
-    const r = interpretStep(vjp.graph, (src) => {
-      if (src.kind === 'captured') return [...tr.captured, ...vjp.captured][src.index] as HostArray;
-      return src.kind === 'xs' ? { dtype: 'f32', shape: [B, nPre], data: spikes } : { dtype: 'f32', shape: [B, nPost], data: ct };
-    }, 0);
-    const want = ops.matmulWt(Tensor.fromArray(ct, [B, nPost]), denseWeighted);
-    const got = (r.ys[0] as HostArray).data;
-    expect(want.data.some((x) => Math.abs(x) > 1)).toBe(true);
-    want.data.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 4));
-  });
-
-  it('event_gather with i32 and f32 weights on the GPU equals the reference (chain and persistent)', async () => {
+  it('event_gather, unweighted and with i32 and f32 weights, on the GPU equals the reference (chain and persistent)', async () => {
     const ctx = await acquireDevice();
     const steps = 2;
     const xs = Float32Array.from({ length: steps * B * nPost }, () => rng() * 2 - 1);
     const wf = Tensor.fromArray(Float32Array.from({ length: nPre * k }, () => rng() * 4 - 2), [nPre, k]);
     const tr = traceGraph('gather-w', (kit) => {
       const x = kit.xs(0, 'f32', [B, nPost]);
-      return { ys: [ops.eventGather(x, indices, weights), ops.eventGather(x, indices, wf)] };
+      return { ys: [ops.eventGather(x, indices, weights), ops.eventGather(x, indices, wf), ops.eventGather(x, indices)] };
     });
     const g = optimize(tr.graph, { verifyEach: true });
     const cpu = runOnCpu(g, steps, { xs: [xs], captured: tr.captured });
     // the independent sum, in float64
-    for (const [y, w] of [[0, wInt], [1, wf.data]] as const) {
+    for (const [y, w] of [[0, wInt], [1, wf.data], [2, new Float32Array(nPre * k).fill(1)]] as const) {
       const want = new Float64Array(steps * B * nPre);
       for (let r = 0; r < steps * B; r++) for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) {
         want[r * nPre + p]! += w[p * k + j]! * xs[r * nPost + idx[p * k + j]!]!;
@@ -87,20 +78,7 @@ describe('event_count adjoint', () => {
     for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
       const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
       // a driver may contract w * x + acc into one fma: agreement to a few f32 roundings
-      for (const y of [0, 1]) expectAllClose(gpu.ys[y], cpu.ys[y], { rtol: 1e-5, atol: 1e-5 }, `weighted event_gather ${y} ${lowering}`);
-    }
-  });
-
-  it('event_gather on the GPU equals the reference (chain and persistent)', async () => {
-    const ctx = await acquireDevice();
-    const steps = 2;
-    const xs = Float32Array.from({ length: steps * B * nPost }, () => rng() * 2 - 1);
-    const tr = traceGraph('gather', (kit) => ({ ys: [ops.eventGather(kit.xs(0, 'f32', [B, nPost]), indices)] }));
-    const g = optimize(tr.graph, { verifyEach: true });
-    const cpu = runOnCpu(g, steps, { xs: [xs], captured: tr.captured });
-    for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
-      const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
-      expectAllClose(gpu.ys[0], cpu.ys[0], { rtol: 1e-6, atol: 1e-6 }, `event_gather ${lowering}`);
+      for (const y of [0, 1, 2]) expectAllClose(gpu.ys[y], cpu.ys[y], { rtol: 1e-5, atol: 1e-5 }, `event_gather ${y} ${lowering}`);
     }
   });
 });

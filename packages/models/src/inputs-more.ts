@@ -138,18 +138,17 @@ function checkFrequency(who: string, f: unknown): Quantity {
   return q;
 }
 
-/** The phase 2 pi f (t - tStart), dimensionless. */
-function phaseOf(f: Quantity, t: Quantity, t0: Quantity): Tensor {
-  return ops.mul(math.maybeDecimal(f.mul(t.sub(t0))) as Tensor, 2 * Math.PI);
-}
-
-export class SinusoidalInput extends WindowedGenerator {
+/**
+ * A periodic input: amplitude times a waveform of the cycles elapsed since tStart, f (t - tStart),
+ * plus the amplitude with `bias`.
+ */
+abstract class PeriodicInput extends WindowedGenerator {
   readonly amplitude: Quantity;
   readonly frequency: Quantity;
   readonly bias: boolean;
 
-  constructor(opts: SinusoidalInputOptions) {
-    super(opts, 'SinusoidalInput');
+  constructor(opts: SinusoidalInputOptions, kind: string) {
+    super(opts, kind);
     this.amplitude = checkQuantity(this.who, 'amplitude', opts.amplitude, 'u.pA(50)');
     this.frequency = checkFrequency(this.who, opts.frequency);
     this.bias = opts.bias ?? false;
@@ -160,11 +159,24 @@ export class SinusoidalInput extends WindowedGenerator {
     return this.amplitude.unit;
   }
 
+  /** The waveform, in [-1, 1], of the (dimensionless) cycles elapsed. */
+  protected abstract wave(cycles: Tensor): Tensor;
+
   override update(t?: Quantity): Quantity {
     const now = timeNow(this.who, t);
-    let v = this.amplitude.mul(ops.unary('sin', phaseOf(this.frequency, now, this.tStart)));
+    let v = this.amplitude.mul(this.wave(math.maybeDecimal(this.frequency.mul(now.sub(this.tStart))) as Tensor));
     if (this.bias) v = v.add(this.amplitude);
     return this.broadcast(math.where(this.inside(now), v, math.zeros([], this.unit)));
+  }
+}
+
+export class SinusoidalInput extends PeriodicInput {
+  constructor(opts: SinusoidalInputOptions) {
+    super(opts, 'SinusoidalInput');
+  }
+
+  protected wave(cycles: Tensor): Tensor {
+    return ops.unary('sin', ops.mul(cycles, 2 * Math.PI));
   }
 }
 
@@ -173,35 +185,20 @@ export interface SquareInputOptions extends SinusoidalInputOptions {
   duty?: number;
 }
 
-export class SquareInput extends WindowedGenerator {
-  readonly amplitude: Quantity;
-  readonly frequency: Quantity;
+export class SquareInput extends PeriodicInput {
   readonly duty: number;
-  readonly bias: boolean;
 
   constructor(opts: SquareInputOptions) {
     super(opts, 'SquareInput');
-    this.amplitude = checkQuantity(this.who, 'amplitude', opts.amplitude, 'u.pA(50)');
-    this.frequency = checkFrequency(this.who, opts.frequency);
     const duty = opts.duty ?? 0.5;
     if (typeof duty !== 'number' || !(duty >= 0 && duty <= 1)) throw new RangeError(`${this.who}: duty must be in [0, 1], got ${String(duty)}`);
     this.duty = duty;
-    this.bias = opts.bias ?? false;
-    this.checkShape('amplitude', this.amplitude);
   }
 
-  get unit(): Unit {
-    return this.amplitude.unit;
-  }
-
-  override update(t?: Quantity): Quantity {
-    const now = timeNow(this.who, t);
+  protected wave(cycles: Tensor): Tensor {
     // the fraction of the period elapsed, in [0, 1)
-    const cycles = math.maybeDecimal(this.frequency.mul(now.sub(this.tStart))) as Tensor;
     const frac = ops.sub(cycles, ops.unary('floor', cycles));
-    let v = this.amplitude.mul(ops.where(ops.compare('lt', frac, this.duty), 1, -1));
-    if (this.bias) v = v.add(this.amplitude);
-    return this.broadcast(math.where(this.inside(now), v, math.zeros([], this.unit)));
+    return ops.where(ops.compare('lt', frac, this.duty), 1, -1);
   }
 }
 

@@ -4,9 +4,9 @@
  * Each step: spike from the stored V, reset (soft: V -= (V_th - V_reset) * spk; hard: V lands on
  * V_reset), integrate, add delta inputs, store, return the spike of the new V.
  */
-import type { Tensor } from '@spiketrace/compiler';
+import { Tensor } from '@spiketrace/compiler';
 import { HiddenState, nn } from '@spiketrace/state';
-import { Quantity, isQuantity, mA, math, mV, ms, ohm, UnitMismatchError } from '@spiketrace/units';
+import { Quantity, isQuantity, mA, math, mV, ms, ohm, Unit, UnitMismatchError } from '@spiketrace/units';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
@@ -28,6 +28,16 @@ export function checkDim(owner: string, name: string, v: Quantity, like: Quantit
     throw new UnitMismatchError(`${owner}: ${name} is in ${v.unit.name}, expected a quantity like ${like.unit.name}`, [v.unit.name, like.unit.name]);
   }
   return v;
+}
+
+/** A dimensionless parameter given as a number or a dimensionless Quantity, in '1'. */
+export function checkDimensionless(owner: string, name: string, v: Quantity | number): Quantity {
+  if (typeof v === 'number') return new Quantity(Tensor.scalar(v));
+  if (!isQuantity(v)) throw new TypeError(`${owner}: ${name} must be a number or a dimensionless Quantity`);
+  if (!v.unit.isDimensionless) {
+    throw new UnitMismatchError(`${owner}: ${name} is in ${v.unit.name}, expected a dimensionless number`, [v.unit.name, '1']);
+  }
+  return v.to(Unit.dimensionless);
 }
 
 /**

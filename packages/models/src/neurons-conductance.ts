@@ -7,27 +7,18 @@
  * previous V, which is its exact exponential relaxation. The spike is a level test on
  * (V - V_th) / V_th >= 0 of the new V (it stays on while V stays above V_th); there is no reset.
  */
-import { ops, Tensor } from '@spiketrace/compiler';
-import { environ, HiddenState, nn } from '@spiketrace/state';
-import { isQuantity, math, mS, mV, ms, Quantity, uA, uF, Unit, UnitMismatchError } from '@spiketrace/units';
-import { Constant, dimensionlessInit, initValue, type InitLike } from './init.ts';
+import { ops, type Tensor } from '@spiketrace/compiler';
+import { HiddenState, type nn } from '@spiketrace/state';
+import { math, mS, mV, ms, Quantity, uA, uF, Unit } from '@spiketrace/units';
+import { ConductanceNeuron, HHGated, type GateRates } from './conductance-base.ts';
+import { Constant, dimensionlessInit, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkCurrent, checkDim } from './lif.ts';
-import { Neuron, type NeuronOptions } from './neuron.ts';
+import { checkDim, checkDimensionless } from './lif.ts';
+import type { NeuronOptions } from './neuron.ts';
 import { Uniform } from './neurons-hh.ts';
 import { ReluGrad } from './spike.ts';
 
 const perMs = (v: number) => ms(1).rdiv(v);
-
-/** A dimensionless parameter given as a number or a dimensionless Quantity, in '1'. */
-function checkDimensionless(owner: string, name: string, v: Quantity | number): Quantity {
-  if (typeof v === 'number') return new Quantity(Tensor.scalar(v));
-  if (!isQuantity(v)) throw new TypeError(`${owner}: ${name} must be a number or a dimensionless Quantity`);
-  if (!v.unit.isDimensionless) {
-    throw new UnitMismatchError(`${owner}: ${name} is in ${v.unit.name}, expected a dimensionless number`, [v.unit.name, '1']);
-  }
-  return v.to(Unit.dimensionless);
-}
 
 /** (V - shift) / scale as a dimensionless Tensor (V, shift and scale of one dimension). */
 function ratio(V: Quantity, shift: Quantity, scale: Quantity): Tensor {
@@ -75,7 +66,7 @@ export interface MorrisLecarOptions extends NeuronOptions {
  *   tau_W = 1 / (phi cosh((V - V3)/(2 V4)))
  * W relaxes exactly towards W_inf(V_prev) with the rate 1/tau_W(V_prev) (J = -1/tau_W).
  */
-export class MorrisLecar extends Neuron {
+export class MorrisLecar extends ConductanceNeuron {
   readonly V_Ca: Quantity;
   readonly g_Ca: Quantity;
   readonly V_K: Quantity;
@@ -91,7 +82,6 @@ export class MorrisLecar extends Neuron {
   readonly V_th: Quantity;
   readonly V_initializer: InitLike;
   readonly W_initializer: InitLike;
-  readonly V = new HiddenState<Quantity>(undefined, { name: 'V' });
   readonly W = new HiddenState<Quantity>(undefined, { name: 'W' });
 
   constructor(inSize: number | readonly number[], opts: MorrisLecarOptions = {}) {
@@ -140,32 +130,17 @@ export class MorrisLecar extends Neuron {
 
   override initState(opts: nn.InitOptions = {}): void {
     const shape = this.stateShape(opts.batchSize);
-    const V = checkDim(this.name, 'V_initializer', initValue(this.V_initializer, shape, `${this.name}.V`), mV(1)).to(this.V_th.unit);
-    this.V.reset(V);
+    this.initV(shape);
     this.W.reset(dimensionlessInit(this.name, 'W', this.W_initializer, shape));
   }
 
-  /** The spike of V (the stored one by default): a level test on (V - V_th) / V_th. */
-  getSpike(V: Quantity = this.V.value): Tensor {
-    return this.spkFun.forward(math.maybeDecimal(V.sub(this.V_th).div(this.V_th)) as Tensor);
-  }
-
-  /** One step with input current x (Python's `neuron(x)`): hooks, update, hooks; returns the spike. */
-  override call(x: Quantity = uA(0)): Tensor {
-    return super.call(x) as Tensor;
-  }
-
   override update(x: Quantity = uA(0)): Tensor {
-    checkCurrent(this.name, x, uA(10));
     const V0 = this.V.value, W0 = this.W.value;
     // ionic currents at the previous step (uA with the default units)
     const ICa = this.g_Ca.mul(this.M_inf(V0)).mul(V0.sub(this.V_Ca));
     const IK = this.g_K.mul(W0).mul(V0.sub(this.V_K));
     const IL = this.g_leak.mul(V0.sub(this.V_leak));
-    const I = this.sumCurrentInputs(x, V0);
-    const dV = I.sub(ICa).sub(IK).sub(IL).div(this.C);
-    // J_V = 0 (the drift is constant over the step): exp-Euler is forward Euler, exprel(0) = 1
-    const V = this.sumDeltaInputs(V0.add(environ.getDt().mul(dV)).to(V0.unit));
+    const V = this.stepV(x, V0, [ICa, IK, IL]);
     const rate = this.W_rate(V0);
     const W = expEulerStep(W0, rate.mul(W0.neg().add(this.W_inf(V0))), rate.neg()).to(Unit.dimensionless);
     this.V.value = V;
@@ -200,6 +175,16 @@ export interface WangBuzsakiHHOptions extends NeuronOptions {
   n_initializer?: InitLike;
 }
 
+/** WangBuzsakiHH's rates (V in mV, per ms): see the class doc. */
+const WB_RATES: GateRates = {
+  m_alpha: { form: 'exprel', A: 1, shift: 35, scale: -10 },
+  m_beta: { form: 'exp', A: 4, shift: 60, scale: -18 },
+  h_alpha: { form: 'exp', A: 0.07, shift: 58, scale: -20 },
+  h_beta: { form: 'logistic', A: 1, shift: 28, scale: -10 },
+  n_alpha: { form: 'exprel', A: 0.1, shift: 34, scale: -10 },
+  n_beta: { form: 'exp', A: 0.125, shift: 44, scale: -80 },
+};
+
 /**
  * brainpy.state.WangBuzsakiHH (Wang & Buzsaki 1996), a Hodgkin-Huxley model with instantaneous
  * sodium activation m = m_inf(V):
@@ -214,7 +199,8 @@ export interface WangBuzsakiHHOptions extends NeuronOptions {
  * 1 / exprel(...) there, ten times that, contradicting its docstring, which is not followed here.
  * h and n relax exactly towards alpha / (alpha + beta) with the rate phi (alpha + beta).
  */
-export class WangBuzsakiHH extends Neuron {
+export class WangBuzsakiHH extends HHGated {
+  protected readonly rates = WB_RATES;
   readonly ENa: Quantity;
   readonly gNa: Quantity;
   readonly EK: Quantity;
@@ -227,7 +213,6 @@ export class WangBuzsakiHH extends Neuron {
   readonly V_initializer: InitLike;
   readonly h_initializer: InitLike;
   readonly n_initializer: InitLike;
-  readonly V = new HiddenState<Quantity>(undefined, { name: 'V' });
   readonly h = new HiddenState<Quantity>(undefined, { name: 'h' });
   readonly n = new HiddenState<Quantity>(undefined, { name: 'n' });
 
@@ -248,57 +233,14 @@ export class WangBuzsakiHH extends Neuron {
     this.n_initializer = opts.n_initializer ?? Constant(0.32);
   }
 
-  // ---- rates (per ms) at V
-
-  /** (V - shift) / scale in mV, as a dimensionless Tensor. */
-  #z(V: Quantity, shift: number, scale: number): Tensor {
-    return math.maybeDecimal(V.add(mV(shift)).div(mV(scale))) as Tensor;
-  }
-
-  m_alpha(V: Quantity): Quantity {
-    return perMs(1).div(math.exprel(this.#z(V, 35, -10)));
-  }
-  m_beta(V: Quantity): Quantity {
-    return perMs(4).mul(math.exp(this.#z(V, 60, -18)));
-  }
-  h_alpha(V: Quantity): Quantity {
-    return perMs(0.07).mul(math.exp(this.#z(V, 58, -20)));
-  }
-  h_beta(V: Quantity): Quantity {
-    return perMs(1).div(ops.add(math.exp(this.#z(V, 28, -10)), 1));
-  }
-  n_alpha(V: Quantity): Quantity {
-    return perMs(0.1).div(math.exprel(this.#z(V, 34, -10)));
-  }
-  n_beta(V: Quantity): Quantity {
-    return perMs(0.125).mul(math.exp(this.#z(V, 44, -80)));
-  }
-  /** The instantaneous sodium activation at V (dimensionless). */
-  m_inf(V: Quantity): Quantity {
-    const a = this.m_alpha(V);
-    return a.div(a.add(this.m_beta(V))).to(Unit.dimensionless);
-  }
-
   override initState(opts: nn.InitOptions = {}): void {
     const shape = this.stateShape(opts.batchSize);
-    const V = checkDim(this.name, 'V_initializer', initValue(this.V_initializer, shape, `${this.name}.V`), mV(1)).to(this.V_th.unit);
-    this.V.reset(V);
+    this.initV(shape);
     this.h.reset(dimensionlessInit(this.name, 'h', this.h_initializer, shape));
     this.n.reset(dimensionlessInit(this.name, 'n', this.n_initializer, shape));
   }
 
-  /** The spike of V (the stored one by default): a level test on (V - V_th) / V_th. */
-  getSpike(V: Quantity = this.V.value): Tensor {
-    return this.spkFun.forward(math.maybeDecimal(V.sub(this.V_th).div(this.V_th)) as Tensor);
-  }
-
-  /** One step with input current x (Python's `neuron(x)`): hooks, update, hooks; returns the spike. */
-  override call(x: Quantity = uA(0)): Tensor {
-    return super.call(x) as Tensor;
-  }
-
   override update(x: Quantity = uA(0)): Tensor {
-    checkCurrent(this.name, x, uA(10));
     const V0 = this.V.value, h0 = this.h.value, n0 = this.n.value;
     // ionic currents at the previous step (uA with the default units)
     const m = this.m_inf(V0);
@@ -306,17 +248,10 @@ export class WangBuzsakiHH extends Neuron {
     const n2 = n0.mul(n0);
     const IK = this.gK.mul(n2.mul(n2)).mul(V0.sub(this.EK));
     const IL = this.gL.mul(V0.sub(this.EL));
-    const I = this.sumCurrentInputs(x, V0);
-    const dV = I.sub(INa).sub(IK).sub(IL).div(this.C);
-    // J_V = 0 (the drift is constant over the step): exp-Euler is forward Euler, exprel(0) = 1
-    const V = this.sumDeltaInputs(V0.add(environ.getDt().mul(dV)).to(V0.unit));
-    const gateStep = (x0: Quantity, a: Quantity, b: Quantity): Quantity =>
-      expEulerStep(x0, this.phi.mul(a.mul(x0.neg().add(1)).sub(b.mul(x0))), this.phi.mul(a.add(b)).neg()).to(Unit.dimensionless);
-    const h = gateStep(h0, this.h_alpha(V0), this.h_beta(V0));
-    const n = gateStep(n0, this.n_alpha(V0), this.n_beta(V0));
+    const V = this.stepV(x, V0, [INa, IK, IL]);
+    this.h.value = this.gateStep(h0, this.h_alpha(V0), this.h_beta(V0), this.phi);
+    this.n.value = this.gateStep(n0, this.n_alpha(V0), this.n_beta(V0), this.phi);
     this.V.value = V;
-    this.h.value = h;
-    this.n.value = n;
     return this.getSpike(V);
   }
 }

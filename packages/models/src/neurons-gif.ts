@@ -19,11 +19,11 @@
  */
 import type { Tensor } from '@spiketrace/compiler';
 import { HiddenState, ShortTermState, type nn } from '@spiketrace/state';
-import { mA, math, mV, ms, ohm, Quantity, Unit, UnitMismatchError } from '@spiketrace/units';
+import { mA, math, mV, ms, ohm, type Quantity } from '@spiketrace/units';
 import { detach } from './detach.ts';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkCurrent, checkDim } from './lif.ts';
+import { checkCurrent, checkDim, checkDimensionless } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { neverSpiked, refractoryStep } from './neurons-ref.ts';
 import { ReluGrad } from './spike.ts';
@@ -61,12 +61,6 @@ export interface GifOptions extends NeuronOptions {
   I1_initializer?: InitLike;
   I2_initializer?: InitLike;
   V_th_initializer?: InitLike;
-}
-
-function dimensionless(owner: string, name: string, v: Quantity | number): Quantity {
-  if (typeof v === 'number') return math.full([], v);
-  if (!v.unit.isDimensionless) throw new UnitMismatchError(`${owner}: ${name} must be dimensionless, got a quantity in ${v.unit.name}`, [v.unit.name, '1']);
-  return v.to(Unit.dimensionless);
 }
 
 /** The Gif state after one step's reset (step 2 above) and its exponential-Euler candidates (step 3). */
@@ -112,8 +106,8 @@ export class Gif extends Neuron {
     this.b = checkDim(o, 'b', opts.b ?? perMs(0.01), perMs(1));
     this.k1 = checkDim(o, 'k1', opts.k1 ?? perMs(0.2), perMs(1));
     this.k2 = checkDim(o, 'k2', opts.k2 ?? perMs(0.02), perMs(1));
-    this.R1 = dimensionless(o, 'R1', opts.R1 ?? 0);
-    this.R2 = dimensionless(o, 'R2', opts.R2 ?? 1);
+    this.R1 = checkDimensionless(o, 'R1', opts.R1 ?? 0);
+    this.R2 = checkDimensionless(o, 'R2', opts.R2 ?? 1);
     this.A1 = checkDim(o, 'A1', opts.A1 ?? mA(0), mA(1));
     this.A2 = checkDim(o, 'A2', opts.A2 ?? mA(0), mA(1));
     this.V_initializer = opts.V_initializer ?? mV(-70);

@@ -16,13 +16,13 @@
  * Gating variables start at their steady states x_inf(V) for the initial V unless an
  * initializer is given.
  */
-import { ops, Tensor } from '@spiketrace/compiler';
-import { environ, HiddenState, nn } from '@spiketrace/state';
-import { isQuantity, math, mS, mV, ms, Quantity, uA, uF, Unit } from '@spiketrace/units';
-import { dimensionlessInit, initValue, type Initializer, type InitLike } from './init.ts';
-import { expEulerStep } from './integrators.ts';
-import { checkCurrent, checkDim } from './lif.ts';
-import { Neuron, type NeuronOptions } from './neuron.ts';
+import { Tensor } from '@spiketrace/compiler';
+import { HiddenState, type nn } from '@spiketrace/state';
+import { isQuantity, mS, mV, Quantity, uA, uF, type Unit } from '@spiketrace/units';
+import { HHGated, type GateRates } from './conductance-base.ts';
+import { dimensionlessInit, type Initializer, type InitLike } from './init.ts';
+import { checkDim } from './lif.ts';
+import type { NeuronOptions } from './neuron.ts';
 import { Random } from './random.ts';
 import { ReluGrad } from './spike.ts';
 
@@ -49,8 +49,6 @@ export function Uniform(low: Quantity | number, high: Quantity | number, opts: {
   };
 }
 
-const perMs = (v: number) => ms(1).rdiv(v);
-
 export interface HHOptions extends NeuronOptions {
   /** Sodium reversal potential (default 50 mV). */
   ENa?: Quantity;
@@ -76,7 +74,18 @@ export interface HHOptions extends NeuronOptions {
   n_initializer?: InitLike;
 }
 
-export class HH extends Neuron {
+/** brainpy.state.HH's rates (V in mV, per ms): see the module doc. */
+const HH_RATES: GateRates = {
+  m_alpha: { form: 'exprel', A: 1, shift: 40, scale: -10 },
+  m_beta: { form: 'exp', A: 4, shift: 65, scale: -18 },
+  h_alpha: { form: 'exp', A: 0.07, shift: 65, scale: -20 },
+  h_beta: { form: 'logistic', A: 1, shift: 35, scale: -10 },
+  n_alpha: { form: 'exprel', A: 0.1, shift: 55, scale: -10 },
+  n_beta: { form: 'exp', A: 0.125, shift: 65, scale: -80 },
+};
+
+export class HH extends HHGated {
+  protected readonly rates = HH_RATES;
   readonly ENa: Quantity;
   readonly gNa: Quantity;
   readonly EK: Quantity;
@@ -89,7 +98,6 @@ export class HH extends Neuron {
   readonly m_initializer: InitLike | undefined;
   readonly h_initializer: InitLike | undefined;
   readonly n_initializer: InitLike | undefined;
-  readonly V = new HiddenState<Quantity>(undefined, { name: 'V' });
   readonly m = new HiddenState<Quantity>(undefined, { name: 'm' });
   readonly h = new HiddenState<Quantity>(undefined, { name: 'h' });
   readonly n = new HiddenState<Quantity>(undefined, { name: 'n' });
@@ -111,86 +119,28 @@ export class HH extends Neuron {
     this.n_initializer = opts.n_initializer;
   }
 
-  // ---- rates (per ms) at V
-
-  /** (V - shift) / scale in mV, as a dimensionless Tensor. */
-  #z(V: Quantity, shift: number, scale: number): Tensor {
-    return math.maybeDecimal(V.add(mV(shift)).div(mV(scale))) as Tensor;
-  }
-
-  m_alpha(V: Quantity): Quantity {
-    return perMs(1).div(math.exprel(this.#z(V, 40, -10)));
-  }
-  m_beta(V: Quantity): Quantity {
-    return perMs(4).mul(math.exp(this.#z(V, 65, -18)));
-  }
-  h_alpha(V: Quantity): Quantity {
-    return perMs(0.07).mul(math.exp(this.#z(V, 65, -20)));
-  }
-  h_beta(V: Quantity): Quantity {
-    return perMs(1).div(ops.add(math.exp(this.#z(V, 35, -10)), 1));
-  }
-  n_alpha(V: Quantity): Quantity {
-    return perMs(0.1).div(math.exprel(this.#z(V, 55, -10)));
-  }
-  n_beta(V: Quantity): Quantity {
-    return perMs(0.125).mul(math.exp(this.#z(V, 65, -80)));
-  }
-  m_inf(V: Quantity): Quantity {
-    const a = this.m_alpha(V);
-    return a.div(a.add(this.m_beta(V)));
-  }
-  h_inf(V: Quantity): Quantity {
-    const a = this.h_alpha(V);
-    return a.div(a.add(this.h_beta(V)));
-  }
-  n_inf(V: Quantity): Quantity {
-    const a = this.n_alpha(V);
-    return a.div(a.add(this.n_beta(V)));
-  }
-
   override initState(opts: nn.InitOptions = {}): void {
     const shape = this.stateShape(opts.batchSize);
-    const V = checkDim(this.name, 'V_initializer', initValue(this.V_initializer, shape, `${this.name}.V`), mV(1)).to(this.V_th.unit);
-    this.V.reset(V);
+    const V = this.initV(shape);
     const gate = (name: 'm' | 'h' | 'n', init: InitLike | undefined, inf: (v: Quantity) => Quantity): Quantity =>
-      init === undefined ? inf(V).to(Unit.dimensionless) : dimensionlessInit(this.name, name, init, shape);
+      init === undefined ? inf(V) : dimensionlessInit(this.name, name, init, shape);
     this.m.reset(gate('m', this.m_initializer, (v) => this.m_inf(v)));
     this.h.reset(gate('h', this.h_initializer, (v) => this.h_inf(v)));
     this.n.reset(gate('n', this.n_initializer, (v) => this.n_inf(v)));
   }
 
-  /** The spike of V (the stored one by default): a level test on (V - V_th) / V_th. */
-  getSpike(V: Quantity = this.V.value): Tensor {
-    return this.spkFun.forward(math.maybeDecimal(V.sub(this.V_th).div(this.V_th)) as Tensor);
-  }
-
-  /** One step with input current x (Python's `neuron(x)`): hooks, update, hooks; returns the spike. */
-  override call(x: Quantity = uA(0)): Tensor {
-    return super.call(x) as Tensor;
-  }
-
   override update(x: Quantity = uA(0)): Tensor {
-    checkCurrent(this.name, x, uA(10));
     const V0 = this.V.value, m0 = this.m.value, h0 = this.h.value, n0 = this.n.value;
     // ionic currents at the previous step (uA with the default units)
     const INa = this.gNa.mul(m0.mul(m0).mul(m0).mul(h0)).mul(V0.sub(this.ENa));
     const n2 = n0.mul(n0);
     const IK = this.gK.mul(n2.mul(n2)).mul(V0.sub(this.EK));
     const IL = this.gL.mul(V0.sub(this.EL));
-    const I = this.sumCurrentInputs(x, V0);
-    const dV = I.sub(INa).sub(IK).sub(IL).div(this.C);
-    // J_V = 0 (the drift is constant over the step): exp-Euler is forward Euler, exprel(0) = 1
-    const V = this.sumDeltaInputs(V0.add(environ.getDt().mul(dV)).to(V0.unit));
-    const gateStep = (x0: Quantity, a: Quantity, b: Quantity): Quantity =>
-      expEulerStep(x0, a.mul(x0.neg().add(1)).sub(b.mul(x0)), a.add(b).neg()).to(Unit.dimensionless);
-    const m = gateStep(m0, this.m_alpha(V0), this.m_beta(V0));
-    const h = gateStep(h0, this.h_alpha(V0), this.h_beta(V0));
-    const n = gateStep(n0, this.n_alpha(V0), this.n_beta(V0));
+    const V = this.stepV(x, V0, [INa, IK, IL]);
+    this.m.value = this.gateStep(m0, this.m_alpha(V0), this.m_beta(V0));
+    this.h.value = this.gateStep(h0, this.h_alpha(V0), this.h_beta(V0));
+    this.n.value = this.gateStep(n0, this.n_alpha(V0), this.n_beta(V0));
     this.V.value = V;
-    this.m.value = m;
-    this.h.value = h;
-    this.n.value = n;
     return this.getSpike(V);
   }
 }

@@ -290,6 +290,29 @@ export class Alpha extends Dynamics {
 
 // ---- AMPA / GABAa
 
+interface PulsedSynapse {
+  readonly name: string;
+  readonly constructor: { name: string };
+  readonly varshape: readonly number[];
+  readonly T: Quantity;
+  readonly T_dur: Quantity;
+  readonly spike_arrival_time: ShortTermState<Quantity>;
+}
+
+/**
+ * The transmitter concentration of this step: records the arrival time t of the pre spikes, and
+ * gives T while t - spike_arrival_time < T_dur, else 0 (t from the environment).
+ */
+function transmitterPulse(syn: PulsedSynapse, pre_spike: Tensor): Quantity {
+  const who = modelLabel(syn);
+  const s = checkSpikes(who, syn.varshape, pre_spike);
+  const t = envTime(who);
+  const prev = syn.spike_arrival_time.value;
+  const arrival = math.where(s, t.to(prev.unit), prev);
+  syn.spike_arrival_time.value = arrival;
+  return syn.T.mul(t.sub(arrival).lt(syn.T_dur)); // a bool times T: T during the pulse, else 0
+}
+
 export interface AMPAOptions {
   /** Binding rate (default 0.98 / (ms mM) for AMPA, 0.53 / (ms mM) for GABAa). */
   alpha?: Quantity;
@@ -355,13 +378,7 @@ export class AMPA extends Dynamics {
   }
 
   override update(pre_spike: Tensor): Quantity {
-    const who = modelLabel(this);
-    const s = checkSpikes(who, this.varshape, pre_spike);
-    const t = envTime(who);
-    const prev = this.spike_arrival_time.value;
-    const arrival = math.where(s, t.to(prev.unit), prev);
-    this.spike_arrival_time.value = arrival;
-    const TT = this.T.mul(t.sub(arrival).lt(this.T_dur)); // a bool times T: T during the pulse, else 0
+    const TT = transmitterPulse(this, pre_spike);
     const g0 = this.g.value;
     const one = new Quantity(Tensor.scalar(1), g0.unit);
     const rate = this.alpha.mul(TT); // alpha [T], a rate
@@ -454,13 +471,7 @@ export class BioNMDA extends Dynamics {
   }
 
   override update(pre_spike: Tensor): Quantity {
-    const who = modelLabel(this);
-    const s = checkSpikes(who, this.varshape, pre_spike);
-    const t = envTime(who);
-    const prev = this.spike_arrival_time.value;
-    const arrival = math.where(s, t.to(prev.unit), prev);
-    this.spike_arrival_time.value = arrival;
-    const TT = this.T.mul(t.sub(arrival).lt(this.T_dur));
+    const TT = transmitterPulse(this, pre_spike);
     const x0 = this.x.value;
     const xRate = this.alpha2.mul(TT);
     const x = expEulerStep(x0, xRate.mul(x0.neg().add(1)).sub(this.beta2.mul(x0)), xRate.add(this.beta2).neg()).to(Unit.dimensionless);
