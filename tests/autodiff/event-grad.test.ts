@@ -56,6 +56,65 @@ describe('event_count adjoint', () => {
     expect(vjp.graph.nodes.some((n) => n.op === 'event_gather')).toBe(true);
   });
 
+  it('f32 (trainable) weights: d/dspikes is the weighted gather, d/dweights the outer product on the synapses, both times 2^e', () => {
+    const Q = { exponent: 10, limit: 2 ** 20 };
+    const wf = Float32Array.from({ length: nPre * k }, () => rng() * 4 - 2);
+    const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.4 ? 1 : 0));
+    const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
+    const tr = traceGraph('f32w', (kit) => ({
+      ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, kit.xs(1, 'f32', [nPre, k]), Q), 'f32')],
+    }));
+    const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }, { kind: 'xs', index: 1 }], ['input']);
+    const r = interpretStep(vjp.graph, (src) => {
+      if (src.kind === 'captured') return [...tr.captured, ...vjp.captured][src.index] as HostArray;
+      if (src.kind === 'xs') return src.index === 0 ? { dtype: 'f32', shape: [B, nPre], data: spikes } : { dtype: 'f32', shape: [nPre, k], data: wf };
+      return { dtype: 'f32', shape: [B, nPost], data: ct };
+    }, 0);
+    const [gs, gw] = [(r.ys[0] as HostArray).data, (r.ys[1] as HostArray).data];
+    // independent, float64
+    for (let b = 0; b < B; b++) for (let p = 0; p < nPre; p++) {
+      let want = 0;
+      for (let j = 0; j < k; j++) want += wf[p * k + j]! * ct[b * nPost + idx[p * k + j]!]!;
+      expect(gs[b * nPre + p]! / 2 ** 10).toBeCloseTo(want, 4);
+    }
+    let nonzero = 0;
+    for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) {
+      let want = 0;
+      for (let b = 0; b < B; b++) want += spikes[b * nPre + p]! * ct[b * nPost + idx[p * k + j]!]!;
+      if (want !== 0) nonzero++;
+      expect(gw[p * k + j]! / 2 ** 10).toBeCloseTo(want, 4);
+    }
+    expect(nonzero).toBeGreaterThan(nPre * k * 0.5);
+    expect(vjp.graph.nodes.some((n) => n.op === 'event_outer')).toBe(true);
+  });
+
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('event_outer on the GPU equals the reference, f32 and bool spikes (%s)', async (lowering) => {
+    const ctx = await acquireDevice();
+    const steps = 2;
+    const xs = Float32Array.from({ length: steps * B * nPost }, () => rng() * 2 - 1);
+    const sp = Float32Array.from({ length: B * nPre }, () => (rng() < 0.5 ? (rng() < 0.5 ? 1 : 0.5) : 0));
+    const tr = traceGraph('outer', (kit) => {
+      const x = kit.xs(0, 'f32', [B, nPost]);
+      const s = Tensor.fromArray(sp, [B, nPre]);
+      return { ys: [ops.eventOuter(s, x, indices), ops.eventOuter(ops.compare('ne', s, 0), x, indices)] };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const cpu = runOnCpu(g, steps, { xs: [xs], captured: tr.captured });
+    const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
+    for (let t = 0; t < steps; t++) {
+      const want = new Float64Array(nPre * k), wantB = new Float64Array(nPre * k);
+      for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) for (let b = 0; b < B; b++) {
+        const x = xs[(t * B + b) * nPost + idx[p * k + j]!]!;
+        want[p * k + j]! += sp[b * nPre + p]! * x;
+        wantB[p * k + j]! += (sp[b * nPre + p]! !== 0 ? 1 : 0) * x;
+      }
+      const at = (a: ArrayLike<number> | undefined) => (a as Float32Array).subarray(t * nPre * k, (t + 1) * nPre * k);
+      expectAllClose(at(cpu.ys[0]), want, { rtol: 1e-5, atol: 1e-6 }, `reference step ${t}`);
+      expectAllClose(at(cpu.ys[1]), wantB, { rtol: 1e-5, atol: 1e-6 }, `reference (bool) step ${t}`);
+    }
+    for (const y of [0, 1]) expectAllClose(gpu.ys[y], cpu.ys[y], { rtol: 1e-5, atol: 1e-6 }, `event_outer ${y} ${lowering}`);
+  });
+
   it('event_gather, unweighted and with i32 and f32 weights, on the GPU equals the reference (chain and persistent)', async () => {
     const ctx = await acquireDevice();
     const steps = 2;

@@ -11,7 +11,7 @@
  * targets in rows (each counts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lower, optimize, ops, SpiketraceError, ShapeError, Tensor } from '@spiketrace/compiler';
+import { lower, optimize, ops, quantizeWeight, SpiketraceError, ShapeError, Tensor } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
 import { traceGraph } from '../helpers/graph.ts';
 import { EXACT, expectAllClose, runOnCpu, runOnGpu } from '../helpers/gpu.ts';
@@ -333,7 +333,7 @@ describe('event_count with per-synapse integer weights', () => {
   it('rejects weights of the wrong dtype or shape', () => {
     const sp = Tensor.fromArray([1, 0, 1, 0]);
     const idx = idxTensor(new Int32Array(8), 4, 2);
-    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Float32Array(8), [4, 2]))).toThrow(/event_count: weights must be i32, got f32/);
+    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Uint8Array(8), [4, 2], 'bool'))).toThrow(/event_count: weights must be i32 or f32, got bool/);
     expect(() => ops.eventCount(sp, idx, 3, idxTensor(new Int32Array(8), 2, 4))).toThrow(/weights have shape \[2, 4\] but indices \[4, 2\]; one weight per synapse/);
   });
 
@@ -370,6 +370,63 @@ describe('event_count with per-synapse integer weights', () => {
       if (densities[t]! > 0) expect(want.some((x) => x !== 0)).toBe(true);
       expectAllClose(cpu.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `interpreter step ${t}`);
       runs.forEach((r, j) => expectAllClose(r.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `GPU run ${j} step ${t} (density ${densities[t]})`));
+    }
+  });
+});
+
+/**
+ * f32 weights (trainable ones): each delivered spike adds quantizeWeight(w) = round(clamp(w 2^e,
+ * -limit, limit)), half to even (WGSL's round), exact on both sides, so the sums are still exact
+ * integers; weights beyond the limit are clipped.
+ */
+describe('event_count with f32 weights, quantized in the kernel', () => {
+  const Q = { exponent: 20, limit: 2 ** 24 };
+  /** Independent: round(w 2^20) clipped to +-2^24, summed in float64. */
+  function quantizedReference(sp: ArrayLike<number>, idx: Int32Array, w: Float32Array, nPre: number, k: number, nPost: number): Int32Array {
+    const batch = sp.length / nPre;
+    const acc = new Float64Array(batch * nPost);
+    const even = (y: number) => (Math.abs(y - Math.trunc(y)) === 0.5 ? 2 * Math.round(y / 2) : Math.round(y));
+    const q = (x: number) => even(Math.min(Math.max(x * 2 ** 20, -(2 ** 24)), 2 ** 24));
+    for (let b = 0; b < batch; b++) for (let p = 0; p < nPre; p++) {
+      if (sp[b * nPre + p] === 0) continue;
+      for (let j = 0; j < k; j++) acc[b * nPost + idx[p * k + j]!]! += q(w[p * k + j]!);
+    }
+    return Int32Array.from(acc);
+  }
+
+  it('the rule asks for quantize; quantizeWeight rounds half to even and clips', () => {
+    const sp = Tensor.fromArray([1, 0, 1, 0]);
+    const idx = idxTensor(new Int32Array(8), 4, 2);
+    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Float32Array(8), [4, 2]))).toThrow(/f32 weights need arg.quantize/);
+    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Float32Array(8), [4, 2]), { exponent: 1, limit: 3 })).toThrow(/f32 weights need arg.quantize/);
+    expect(quantizeWeight(1.5 / 2 ** 20, Q)).toBe(2);
+    expect(quantizeWeight(2.5 / 2 ** 20, Q)).toBe(2);
+    expect(quantizeWeight(-1.5 / 2 ** 20, Q)).toBe(-2);
+    expect(quantizeWeight(-0.5 / 2 ** 20, Q)).toBe(0);
+    expect(quantizeWeight(0.75 / 2 ** 20, Q)).toBe(1);
+    expect(quantizeWeight(1e9, Q)).toBe(2 ** 24);
+    expect(quantizeWeight(-1e9, Q)).toBe(-(2 ** 24));
+  });
+
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('random weights (some clipped), batched, step by step (%s)', async (lowering) => {
+    const rng = mulberry32(300);
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    // |w| up to 24: beyond 2^24 / 2^20 = 16 the weight is clipped; every tenth weight a tie (k + 1/2) / 2^20
+    const w = Float32Array.from({ length: N_PRE * K }, (_, i) => (i % 10 === 0 ? (randInt(rng, -200, 200) + 0.5) / 2 ** 20 : (rng() * 2 - 1) * (rng() < 0.1 ? 24 : 3)));
+    const steps = 4, n = 2 * N_PRE;
+    const xs = new Float32Array(steps * n);
+    [0.2, 1, 0, 0.05].forEach((d, t) => xs.set(spikes(rng, n, d, 'f32'), t * n));
+    const tr = traceGraph('event-f32w', (kit) => ({
+      ys: [ops.eventCount(kit.xs(0, 'f32', [2, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, Tensor.fromArray(w, [N_PRE, K]), Q)],
+    }));
+    const g = optimize(tr.graph, { verifyEach: true });
+    const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
+    const cpu = runOnCpu(g, steps, { xs: [xs], captured: tr.captured });
+    const m = 2 * N_POST;
+    for (let t = 0; t < steps; t++) {
+      const want = quantizedReference(xs.subarray(t * n, (t + 1) * n), idx, w, N_PRE, K, N_POST);
+      expectAllClose(cpu.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `reference step ${t}`);
+      expectAllClose(gpu.ys[0]!.subarray(t * m, (t + 1) * m), want, EXACT, `GPU step ${t}`);
     }
   });
 });

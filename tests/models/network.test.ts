@@ -7,7 +7,7 @@
  * interpreter and on the GPU.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor } from '@spiketrace/compiler';
+import { ops, Tensor } from '@spiketrace/compiler';
 import { u, brainstate, brainpy, releaseDevice } from 'spiketrace';
 import { coba, packSpikes, unpackSpikes } from '../../examples/models/coba.ts';
 import { mulberry32 } from '../helpers/random.ts';
@@ -322,6 +322,70 @@ describe('EventFixedProb', () => {
     for (let s = 0; s < steps; s++) sub.set(spikes.subarray(s * M + start, (s + 1) * M), s * (M - start));
     const viaDense = dense.update(u.q(Tensor.fromArray(sub, [steps, M - start])));
     expect(Array.from(viaDense.mantissa.data)).toEqual(Array.from(out.mantissa.data));
+  });
+
+  it.each(['interpret', 'dispatch-chain', 'persistent-workgroup'] as const)('trainable per-synapse weights: forward and gradients equal a dense Linear with the same weights (%s)', async (lowering) => {
+    const rng = mulberry32(31);
+    const nPre = 40, nPost = 50, B = 2, T = 12;
+    const comm = new brainpy.EventFixedProb(nPre, nPost, { prob: 0.1, weight: brainpy.Normal(u.nS(2), u.nS(1), { seed: 9 }), seed: 4, trainable: true, name: 'sparse' });
+    expect(comm.weightState).toBeInstanceOf(brainstate.ParamState);
+    expect([...comm.states(brainstate.ParamState).keys()]).toEqual(['sparse.weightState']);
+    expect(comm.quantize).toBeDefined();
+    const k = comm.k;
+    const w0 = comm.weight.mantissa.data;
+    // the dense matrix of the same synapses (repeated targets add up)
+    const W = new Float32Array(nPre * nPost);
+    for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) W[p * nPost + comm.indices[p * k + j]!]! += w0[p * k + j]!;
+    const dense = new brainpy.Linear(nPre, nPost, { weight: u.nS(Tensor.fromArray(W, [nPre, nPost])), bias: u.nS(0), name: 'dense' });
+    const spikes = Tensor.fromArray(Float32Array.from({ length: T * B * nPre }, () => (rng() < 0.3 ? 1 : 0)), [T, B, nPre]);
+    const target = Tensor.fromArray(Float32Array.from({ length: B * nPost }, () => rng() * 4), [B, nPost]);
+    const lossOf = (layer: (s: Tensor) => u.Quantity, g: brainstate.HiddenState<Tensor>) => async () => {
+      g.value = Tensor.full([B, nPost], 0);
+      const gs = await brainstate.transform.forLoop((s: Tensor) => {
+        const ng = ops.add(ops.mul(g.value, 0.8), layer(s).toDecimal(u.nS));
+        g.value = ng;
+        return ng;
+      }, spikes, { lowering }) as Tensor;
+      const d = ops.sub(ops.mean(gs, 0), target);
+      return ops.reduce('sum', ops.mul(d, d));
+    };
+    const g1 = new brainstate.HiddenState(Tensor.full([B, nPost], 0), { name: 'g1' });
+    const g2 = new brainstate.HiddenState(Tensor.full([B, nPost], 0), { name: 'g2' });
+    const [gs, ls] = await run(() => brainstate.transform.grad(lossOf((s) => comm.update(s), g1), { gradStates: comm.weightState!, returnValue: true })()) as [Tensor, Tensor];
+    const [gd, ld] = await run(() => brainstate.transform.grad(lossOf((s) => dense.call(u.q(s)), g2), { gradStates: dense.weight, returnValue: true })()) as [Tensor, Tensor];
+    expect(Math.abs(ls.item() - ld.item())).toBeLessThanOrEqual(1e-5 * Math.abs(ld.item()));
+    expect(gs.shape).toEqual([nPre, k]);
+    // gradients of Quantity ParamStates are Quantities in the parameter's unit: compare in one unit
+    const unit = (gd as unknown as u.Quantity).unit;
+    const gD = (gd as unknown as u.Quantity).toDecimal(unit).data, gS = (gs as unknown as u.Quantity).toDecimal(unit).data;
+    const scale = Math.max(...Array.from(gD, Math.abs));
+    expect(scale).toBeGreaterThan(1e-3);
+    // d loss / d w[p, j] = d loss / d W[p, indices[p, j]]
+    for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) {
+      expect(Math.abs(gS[p * k + j]! - gD[p * nPost + comm.indices[p * k + j]!]!), `w[${p}, ${j}]`).toBeLessThanOrEqual(1e-4 * scale);
+    }
+  });
+
+  it('trainable weights: a homogeneous one is a scalar ParamState; a clipped weight stays clipped, not wrapped', async () => {
+    const comm = new brainpy.EventFixedProb(20, 30, { prob: 0.2, weight: u.nS(3), trainable: true });
+    expect(comm.weightState!.value.shape).toEqual([]);
+    comm.weightState!.value = u.nS(5);
+    const out = comm.update(Tensor.full([20], 1));
+    let counts = 0;
+    for (const q of comm.indices) if (q === 0) counts++;
+    expect(out.toDecimal(u.nS).data[0]).toBe(5 * counts);
+    // a per-synapse weight far beyond its room clips at the limit instead of wrapping around
+    const big = new brainpy.EventFixedProb(4, 4, { prob: 0.5, weight: u.nS(Tensor.full([4, 2], 1)), seed: 1, trainable: true });
+    big.weightState!.value = u.nS(Tensor.full([4, 2], 1e12));
+    const y = big.update(Tensor.full([4], 1)).toDecimal(u.nS).data;
+    const q = big.quantize!;
+    for (let i = 0; i < 4; i++) {
+      let c = 0;
+      for (const t of big.indices) if (t === i) c++;
+      expect(y[i]).toBe(c * q.limit * 2 ** -q.exponent);
+    }
+    expect(() => new brainpy.EventFixedProb(5, 10, { prob: 0.5, weight: u.nS(Tensor.full([5, 5], 1)), preRange: [0, 5], trainable: true, name: 'tr' }))
+      .toThrow(/tr \(EventFixedProb\): trainable per-synapse weights with a preRange are not supported/);
   });
 
   it('refuses bad input with the layer\'s name', () => {

@@ -13,7 +13,7 @@ import type { Node } from '../ir/node.ts';
 import type { InputSource, ReduceOp } from '../ir/ops.ts';
 import { REDUCE_OPS } from '../ir/ops.ts';
 import { sizeOf, stridesOf, shapeEq, type Shape } from '../ir/shape.ts';
-import { WGSL_HELPER_DEPS, WGSL_HELPERS } from '../primitives/elementwise.ts';
+import { WGSL_HELPER_DEPS, WGSL_HELPERS, wgslLiteral } from '../primitives/elementwise.ts';
 import { REDUCERS } from '../primitives/reduce.ts';
 import { prim } from '../primitives/index.ts';
 import type { ElementwiseKernelSpec, GlobalKernelSpec, KernelSpec } from '../passes/fuse-elementwise.ts';
@@ -492,6 +492,20 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(...result('acc', n.dtype));
   } else if (n.op === 'reshape') {
     body.push(...result(load('i'), n.dtype));
+  } else if (n.op === 'event_outer') {
+    // one invocation per synapse (p, j): its pre neuron's spikes times its target's x, over the batch in order
+    const [, xId, iId] = n.src as [number, number, number];
+    const x = g.node(xId);
+    const xAt = operandReader(g, xId, bind, ctx);
+    const idxAt = operandReader(g, iId, bind, ctx);
+    const nPost = x.shape[x.shape.length - 1] as number;
+    const [nPre, k] = n.shape as [number, number];
+    const batch = sizeOf(s.shape) / nPre;
+    const spk = s.dtype === 'bool' ? `select(0.0, 1.0, ${load(`b * ${nPre}u + p`)})` : load(`b * ${nPre}u + p`);
+    body.push(`let p = i / ${k}u;`, `let q = ${idxAt('i')};`, 'var acc = 0.0;');
+    body.push(`if (q >= 0 && q < ${nPost}) {`, `  for (var b = 0u; b < ${batch}u; b++) {`, `    let sp = ${spk};`,
+      `    if (sp != 0.0) { acc = acc + sp * ${xAt(`b * ${nPost}u + u32(q)`)}; }`, '  }', '}');
+    body.push(...result('acc', 'f32'));
   } else if (n.op === 'take_row') {
     // one invocation per output element, reading row clamp(index) of x: one load, wherever the row is
     const L = s.shape[0] as number;
@@ -550,10 +564,18 @@ function weightedTerm(g: Graph, wId: number | undefined, bind: Bindings, ctx: Em
   return `${g.node(wId).dtype === 'f32' ? w : `f32(${w})`} * ${v}`;
 }
 
-/** What one delivered spike of synapse `at` adds to its target: 1, or its i32 weight (event_count's optional third operand). */
+/**
+ * What one delivered spike of synapse `at` adds to its target: 1, its i32 weight (event_count's
+ * optional third operand), or its f32 weight quantized as primitives/event.ts's quantizeWeight.
+ */
 function deliveredAmount(g: Graph, n: Node<'event_count'>, bind: Bindings, ctx: EmitContext, at: string): string {
   const wId = n.src[2];
-  return wId === undefined ? '1' : operandReader(g, wId, bind, ctx)(at);
+  if (wId === undefined) return '1';
+  const w = operandReader(g, wId, bind, ctx)(at);
+  if (g.node(wId).dtype !== 'f32') return w;
+  const q = n.arg.quantize as { exponent: number; limit: number };
+  const lim = wgslLiteral(q.limit, 'f32');
+  return `i32(round(clamp(${w} * ${wgslLiteral(2 ** q.exponent, 'f32')}, -${lim}, ${lim})))`;
 }
 
 /**

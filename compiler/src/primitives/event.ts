@@ -4,7 +4,8 @@
  *   src = [spikes [..., nPre] (bool or f32; nonzero = spiked), indices i32 [nPre, k], weights?], arg = { nPost }
  *   out i32 [..., nPost]:  out[b, q] = #{ (p, j) : spikes[b, p] != 0 and indices[p, j] == q }
  *   with weights i32 [nPre, k]:  out[b, q] = sum of weights[p, j] over those (p, j), in wrapping
- *   32-bit two's-complement arithmetic
+ *   32-bit two's-complement arithmetic; with f32 weights (trainable ones) and arg.quantize, the
+ *   sum of quantizeWeight(weights[p, j]) (fixed point with a clip that cannot overflow)
  *
  * Row p of `indices` lists the k post-synaptic targets of pre neuron p (duplicates allowed, each
  * counts). Without weights the op delivers spike *counts*; the caller applies the weight as an
@@ -64,9 +65,17 @@ export const eventCount: Primitive<'event_count'> = {
   // cotangent reach event_count's integer output through the cast that makes it f32.
   // With integer weights, count[b, q] = sum over edges of weights[p, j] * spikes[b, p], and the
   // gather weighs each target's cotangent the same way.
-  vjp: ({ inputs: [spikes, indices, weights], ct, needs }) => {
-    const back = needs[0] ? ops.eventGather(ct, indices as Tensor, weights as Tensor | undefined) : null;
-    return weights === undefined ? [back, null] : [back, null, null];
+  vjp: ({ inputs: [spikes, indices, weights], ct, needs, arg }) => {
+    if (weights === undefined) return [needs[0] ? ops.eventGather(ct, indices as Tensor) : null, null];
+    const w = weights as Tensor;
+    if (w.dtype !== 'f32') return [needs[0] ? ops.eventGather(ct, indices as Tensor, w) : null, null, null];
+    // f32 weights enter as q(w) ~ w 2^e (straight through the rounding): d out / d w = 2^e spikes
+    const scale = 2 ** (arg.quantize as QuantizeArg).exponent;
+    return [
+      needs[0] ? ops.mul(ops.eventGather(ct, indices as Tensor, w), scale) : null,
+      null,
+      needs[2] ? ops.mul(ops.eventOuter(spikes as Tensor, ct, indices as Tensor), scale) : null,
+    ];
   },
   infer(srcs, arg) {
     if (srcs.length !== 2 && srcs.length !== 3) throw new Error(`event_count takes [spikes, indices] or [spikes, indices, weights], got ${srcs.length} operand(s)`);
@@ -86,7 +95,13 @@ export const eventCount: Primitive<'event_count'> = {
           'indices must be [nPre, k]',
       );
     }
-    if (weights) checkWeights('event_count', weights, indices);
+    if (weights) {
+      checkWeights('event_count', weights, indices, ['i32', 'f32']);
+      const qz = arg?.quantize;
+      if (weights.dtype === 'f32' && !(qz && Number.isInteger(qz.exponent) && qz.limit > 0 && qz.limit <= 2 ** 30 && Number.isInteger(Math.log2(qz.limit)))) {
+        throw new Error('event_count: f32 weights need arg.quantize = { exponent (an integer), limit (a power of two, at most 2^30) }');
+      }
+    }
     const nPost = arg?.nPost;
     if (typeof nPost !== 'number' || !Number.isInteger(nPost) || nPost <= 0) {
       throw new Error(`event_count: nPost must be a positive integer, got ${String(nPost)}`);
@@ -100,6 +115,9 @@ export const eventCount: Primitive<'event_count'> = {
     const nPost = arg.nPost;
     const batch = nPre === 0 ? 0 : sizeOf(spikes.shape) / nPre;
     const data = new Int32Array(sizeOf(out.shape));
+    const amount = weights === undefined ? () => 1
+      : weights.dtype === 'f32' ? (s: number) => quantizeWeight(weights.data[s] as number, arg.quantize as QuantizeArg)
+        : (s: number) => weights.data[s] as number;
     for (let b = 0; b < batch; b++) {
       const base = b * nPost;
       for (let p = 0; p < nPre; p++) {
@@ -108,7 +126,7 @@ export const eventCount: Primitive<'event_count'> = {
           const q = indices.data[p * k + j] as number;
           if (!(q >= 0 && q < nPost)) throw new RangeError(`event_count: indices[${p}, ${j}] = ${q} is outside [0, ${nPost})`);
           // | 0 wraps as the GPU's i32 atomics do
-          data[base + q] = ((data[base + q] as number) + (weights ? (weights.data[p * k + j] as number) : 1)) | 0;
+          data[base + q] = ((data[base + q] as number) + amount(p * k + j)) | 0;
         }
       }
     }
@@ -119,6 +137,25 @@ export const eventCount: Primitive<'event_count'> = {
     throw new Error('event_count is a global op: its kernels come from emitKernel, not an elementwise expression');
   },
 };
+
+/**
+ * How event_count turns an f32 weight into the integer it adds: i32(round(clamp(w 2^e, -limit,
+ * limit))), rounding half to even as WGSL's round does (emit-kernel.ts emits that expression): w 2^e
+ * is exact in f32 (a power of two), the clamp too, and rounding to even is exact at every
+ * magnitude, so the CPU and every GPU agree. The limit keeps every target's sum inside i32 whatever
+ * spikes (limit * fan-in <= 2^31 - 1); weights beyond it are clipped, not wrapped.
+ */
+export interface QuantizeArg {
+  readonly exponent: number;
+  readonly limit: number;
+}
+
+export function quantizeWeight(w: number, q: QuantizeArg): number {
+  const x = Math.min(Math.max(Math.fround(w * 2 ** q.exponent), -q.limit), q.limit);
+  const f = Math.floor(x);
+  const d = x - f;
+  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+}
 
 /** Per-synapse weights must be [nPre, k], like the indices they go with. */
 function checkWeights(op: string, weights: Aval, indices: Aval, dtypes: readonly string[] = ['i32']): void {
@@ -181,5 +218,57 @@ export const eventGather: Primitive<'event_gather'> = {
   },
   emitWgsl() {
     throw new Error('event_gather is a global op: its kernel comes from emitKernel, not an elementwise expression');
+  },
+};
+
+/**
+ * event_outer: the gradient of event_count's f32 weights. src = [spikes [..., nPre] (bool or f32),
+ * x [..., nPost] f32, indices i32 [nPre, k]] -> f32 [nPre, k]:
+ *   out[p, j] = sum_b spikes[b, p] * x[b, indices[p, j]]   (targets outside [0, nPost): 0)
+ * the outer product spikes^T x sampled on the connectivity, summed over the batch in order. One
+ * invocation per synapse: no atomics, deterministic. Not differentiable itself.
+ */
+export const eventOuter: Primitive<'event_outer'> = {
+  op: 'event_outer', kind: 'global',
+  vjp: nonDifferentiable('it is the adjoint of event_count\'s weights (no second derivatives through event_count)'),
+  infer(srcs) {
+    if (srcs.length !== 3) throw new Error(`event_outer takes [spikes, x, indices], got ${srcs.length} operand(s)`);
+    const [spikes, x, indices] = srcs as [Aval, Aval, Aval];
+    if (spikes.dtype !== 'bool' && spikes.dtype !== 'f32') throw new Error(`event_outer: spikes must be bool or f32, got ${spikes.dtype}`);
+    if (x.dtype !== 'f32') throw new Error(`event_outer: x must be f32, got ${x.dtype}`);
+    if (indices.dtype !== 'i32' || indices.shape.length !== 2) {
+      throw new Error(`event_outer: indices must be i32 [nPre, k], got ${indices.dtype} [${indices.shape.join(', ')}]`);
+    }
+    const lead = (a: Aval) => a.shape.slice(0, -1).join();
+    if (spikes.shape.length < 1 || x.shape.length !== spikes.shape.length || lead(spikes) !== lead(x)) {
+      throw new Error(`event_outer: spikes [${spikes.shape.join(', ')}] and x [${x.shape.join(', ')}] must have the same leading (batch) axes`);
+    }
+    if (spikes.shape[spikes.shape.length - 1] !== indices.shape[0]) {
+      throw new Error(`event_outer: spikes have ${spikes.shape[spikes.shape.length - 1]} pre neurons, indices ${indices.shape[0]} rows`);
+    }
+    return { dtype: 'f32', shape: [...indices.shape] };
+  },
+  evalCpu(srcs, _arg, out) {
+    const [spikes, x, indices] = srcs as [HostArray, HostArray, HostArray];
+    const nPost = x.shape[x.shape.length - 1] as number;
+    const [nPre, k] = indices.shape as [number, number];
+    const batch = nPre === 0 ? 0 : sizeOf(spikes.shape) / nPre;
+    const data = new Float32Array(nPre * k);
+    for (let p = 0; p < nPre; p++) {
+      for (let j = 0; j < k; j++) {
+        const q = indices.data[p * k + j] as number;
+        if (!(q >= 0 && q < nPost)) continue;
+        let acc = 0;
+        for (let b = 0; b < batch; b++) {
+          const s = spikes.data[b * nPre + p] as number;
+          if (s !== 0) acc = Math.fround(acc + Math.fround(s * (x.data[b * nPost + q] as number)));
+        }
+        data[p * k + j] = acc;
+      }
+    }
+    return { dtype: 'f32', shape: out.shape, data };
+  },
+  emitWgsl() {
+    throw new Error('event_outer is a global op: its kernel comes from emitKernel, not an elementwise expression');
   },
 };

@@ -4,7 +4,7 @@
  */
 import type { Op } from '../ir/ops.ts';
 import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './elementwise.ts';
-import { eventCount, eventGather } from './event.ts';
+import { eventCount, eventGather, eventOuter } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
 import { takeRow } from './take.ts';
@@ -32,6 +32,7 @@ export const PRIMITIVES: PrimitiveTable = {
   reshape,
   event_count: eventCount,
   event_gather: eventGather,
+  event_outer: eventOuter,
   take_row: takeRow,
   pack_bits: packBits,
   matmul,

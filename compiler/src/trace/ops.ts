@@ -98,10 +98,10 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
  * f32, nonzero = spiked), `indices` i32 [nPre, k] (row p: the k targets of pre neuron p). Returns
  * i32 [..., nPost], the number of spikes each post neuron receives this step (duplicates count).
  * Multiply by a (homogeneous) weight to get the delivered input. With `weights` (i32 [nPre, k],
- * fixed-point per-synapse weights) each delivered spike adds its synapse's weight instead of 1.
- * See primitives/event.ts.
+ * fixed-point per-synapse weights) each delivered spike adds its synapse's weight instead of 1;
+ * f32 weights (trainable ones) need `quantize` and add quantizeWeight(w). See primitives/event.ts.
  */
-export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor): Tensor {
+export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: { exponent: number; limit: number }): Tensor {
   // concrete connectivity is checked once here, so a bad target is a trace-time error, not a skipped write
   if (!indices.isTraced && indices.dtype === 'i32' && indices.ndim === 2 && Number.isInteger(nPost) && nPost > 0) {
     try {
@@ -110,7 +110,7 @@ export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weigh
       throw new ShapeError((e as Error).message);
     }
   }
-  return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], { nPost });
+  return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], quantize ? { nPost, quantize: { ...quantize } } : { nPost });
 }
 
 /**
@@ -127,6 +127,14 @@ export function eventGather(x: Tensor, indices: Tensor, weights?: Tensor): Tenso
  */
 export function takeRow(x: Tensor, index: TensorLike): Tensor {
   return bind('take_row', [x, asTensor(index, 'i32')], null);
+}
+
+/**
+ * out[p, j] = sum_b spikes[b, p] x[b, indices[p, j]]: the gradient of event_count's f32 weights
+ * (primitives/event.ts).
+ */
+export function eventOuter(spikes: Tensor, x: Tensor, indices: Tensor): Tensor {
+  return bind('event_outer', [spikes, cast(x, 'f32'), indices], null);
 }
 
 /** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */

@@ -9,17 +9,24 @@
  * The weight is homogeneous (a scalar: the counts are multiplied by it) or per synapse, as
  * brainstate's `init.param(conn_weight, (n_pre, k))`: a Quantity that broadcasts to [nPre, k] or an
  * initializer called with that shape (for example `Normal(u.nS(6), u.nS(1))`), row p holding the
- * weights of pre neuron p's k synapses in the order of `indices`. Per-synapse weights are
- * constants (not a trainable State) and travel as 32-bit fixed point (fixed-point.ts): each
- * delivered spike adds its synapse's integer weight, and the sums are scaled back.
+ * weights of pre neuron p's k synapses in the order of `indices`. Constant per-synapse weights
+ * travel as 32-bit fixed point (fixed-point.ts): each delivered spike adds its synapse's integer
+ * weight, and the sums are scaled back.
+ *
+ * `trainable: true` keeps the weight in a ParamState (`weightState`, named 'weight', as brainstate's
+ * param_type=ParamState), so `grad` reaches it. A per-synapse one stays f32 and event_count
+ * quantizes it in the kernel (`quantizeWeight`): the exponent is fixed at construction, leaving 16x
+ * room above the largest initial |w| (the quantum is ~2^-18 of that), and a weight that grows
+ * past the room is clipped, never wrapped; its gradient is the outer product of the pre spikes and
+ * the targets' cotangents on the synapses (`event_outer`), straight through the rounding.
  *
  * `preRange: [start, end)` lets the pre neurons be a contiguous part of a larger population whose
  * whole spike vector is passed (the tracer has no slice op yet): the indices array then has one
  * row per neuron of that population, rows outside the range are zeros, and the spikes are masked
  * to the range first, so rows outside it never count.
  */
-import { ops, Tensor } from '@spiketrace/compiler';
-import { nn } from '@spiketrace/state';
+import { ops, Tensor, type QuantizeArg } from '@spiketrace/compiler';
+import { nn, ParamState } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
 import { eventCount } from './events.ts';
 import { toFixedPoint, type FixedPointWeights } from './fixed-point.ts';
@@ -40,8 +47,13 @@ export interface EventFixedProbOptions {
   allowMultiConn?: boolean;
   /** The pre neurons are spikes[..., start:end) of a larger population (see the module doc). */
   preRange?: readonly [number, number];
+  /** Keep the weight in a ParamState that gradients reach (see the module doc). */
+  trainable?: boolean;
   name?: string;
 }
+
+/** Room left above the largest initial |w| of trainable per-synapse weights before they clip. */
+const TRAINABLE_ROOM = 16;
 
 export class EventFixedProb extends nn.Module {
   readonly nPre: number;
@@ -49,8 +61,11 @@ export class EventFixedProb extends nn.Module {
   readonly prob: number;
   /** Out-degree: targets per pre neuron. */
   readonly k: number;
-  /** The weight: a scalar when homogeneous, else [nPre, k] (one per synapse, aligned with `indices`). */
-  readonly weight: Quantity;
+  /** The trainable weight (undefined unless `trainable`). */
+  readonly weightState: ParamState<Quantity> | undefined;
+  /** How event_count quantizes trainable per-synapse weights (undefined otherwise). */
+  readonly quantize: QuantizeArg | undefined;
+  readonly #weight: Quantity;
   readonly seed: number;
   readonly allowMultiConn: boolean;
   readonly preRange: readonly [number, number] | undefined;
@@ -89,15 +104,29 @@ export class EventFixedProb extends nn.Module {
     this.allowMultiConn = opts.allowMultiConn ?? true;
     this.preRange = opts.preRange;
     this.indices = drawTargets(nPre, nPost, this.k, this.seed, this.allowMultiConn);
-    if (typeof raw !== 'function' && (typeof raw === 'number' || raw.size === 1)) {
-      this.weight = (isQuantity(raw) ? raw : new Quantity(Tensor.scalar(raw), Unit.dimensionless)).reshape([]);
-      this.fixedWeights = undefined;
-    } else {
-      this.weight = initValue(raw, [nPre, this.k], `${who}: weight`);
-      const w = this.weight.mantissa.data;
-      if (!w.every(Number.isFinite)) throw new RangeError(`${who}: the weights must be finite`);
-      this.fixedWeights = toFixedPoint(w, this.indices, nPost);
+    const homogeneous = typeof raw !== 'function' && (typeof raw === 'number' || raw.size === 1);
+    const w = homogeneous
+      ? (isQuantity(raw) ? raw : new Quantity(Tensor.scalar(raw as number), Unit.dimensionless)).reshape([])
+      : initValue(raw, [nPre, this.k], `${who}: weight`);
+    if (!w.mantissa.data.every(Number.isFinite)) throw new RangeError(`${who}: the weights must be finite`);
+    this.#weight = w;
+    this.fixedWeights = undefined;
+    this.quantize = undefined;
+    this.weightState = undefined;
+    if (opts.trainable) {
+      if (!homogeneous && this.preRange) {
+        throw new RangeError(`${who}: trainable per-synapse weights with a preRange are not supported (their rows would need padding inside the trace); pass the pre population's own spikes`);
+      }
+      this.weightState = new ParamState(w, { name: 'weight' });
+      if (!homogeneous) this.quantize = quantizeFor(w.mantissa.data, this.indices, nPost);
+    } else if (!homogeneous) {
+      this.fixedWeights = toFixedPoint(w.mantissa.data, this.indices, nPost);
     }
+  }
+
+  /** The weight now: a scalar when homogeneous, else [nPre, k] (one per synapse, aligned with `indices`). */
+  get weight(): Quantity {
+    return this.weightState ? this.weightState.value : this.#weight;
   }
 
   /** The unit of the output (the weight's). */
@@ -161,7 +190,15 @@ export class EventFixedProb extends nn.Module {
     const m = this.checkSpikes(s);
     const { indices, weights, mask } = this.#operands(m);
     if (mask) s = s.dtype === 'bool' ? ops.binary('and', s, ops.compare('ne', mask, 0)) : ops.mul(s, mask);
-    const counts = this.k === 0 ? Tensor.full([...s.shape.slice(0, -1), this.nPost], 0, 'i32') : eventCount(s, indices, this.nPost, weights);
+    const empty = () => Tensor.full([...s.shape.slice(0, -1), this.nPost], 0, 'i32');
+    const q = this.quantize;
+    if (q) {
+      // trainable per-synapse weights: f32, quantized by event_count itself
+      const w = this.weight;
+      const sums = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, w.mantissa, q);
+      return new Quantity(ops.mul(ops.cast(sums, 'f32'), 2 ** -q.exponent), w.unit);
+    }
+    const counts = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, weights);
     const fixed = this.fixedWeights;
     if (fixed) return new Quantity(ops.mul(ops.cast(counts, 'f32'), fixed.scale), this.weight.unit);
     return this.weight.mul(ops.cast(counts, 'f32'));
@@ -170,6 +207,22 @@ export class EventFixedProb extends nn.Module {
   override call(spikes: Tensor | Quantity): Quantity {
     return this.update(spikes);
   }
+}
+
+/**
+ * The quantization of trainable per-synapse weights: the limit is the largest power of two (at
+ * most 2^30) that keeps every target's sum inside i32 at the largest fan-in; the exponent puts the
+ * largest initial |w| (1 if all are 0) TRAINABLE_ROOM times below it.
+ */
+function quantizeFor(w: ArrayLike<number>, indices: Int32Array, nPost: number): QuantizeArg {
+  const fanIn = new Int32Array(nPost);
+  for (const q of indices) fanIn[q]! += 1;
+  const maxFanIn = Math.max(1, ...fanIn);
+  const limit = 2 ** Math.min(30, Math.floor(Math.log2((2 ** 31 - 1) / maxFanIn)));
+  let maxAbs = 0;
+  for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i] as number));
+  const exponent = Math.floor(Math.log2(limit / (TRAINABLE_ROOM * (maxAbs || 1))));
+  return { exponent: Math.max(-126, Math.min(126, exponent)), limit };
 }
 
 /** k targets in [0, nPost) per pre neuron, row-major [nPre, k], from a seeded generator. */

@@ -7,8 +7,8 @@
  * does it on the GPU, where only spiking rows cost work; its adjoint gathers the targets'
  * cotangents back to the spiking sources.
  */
-import { ops, type Tensor } from '@spiketrace/compiler';
+import { ops, type QuantizeArg, type Tensor } from '@spiketrace/compiler';
 
-export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor): Tensor {
-  return ops.eventCount(spikes, indices, nPost, weights);
+export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: QuantizeArg): Tensor {
+  return ops.eventCount(spikes, indices, nPost, weights, quantize);
 }
