@@ -23,9 +23,12 @@ export interface CobaOptions {
   seed?: number;
   /** Connection probability (default 0.02 up to 4000 neurons, else 80 / n). */
   prob?: number;
-  /** Excitatory and inhibitory weights (defaults 6 nS and 67 nS); 0 gives the uncoupled network. */
-  wE?: u.Quantity;
-  wI?: u.Quantity;
+  /**
+   * Excitatory and inhibitory weights (defaults 6 nS and 67 nS); 0 gives the uncoupled network.
+   * An initializer (for example brainpy.Normal(u.nS(6), u.nS(1.5))) gives one weight per synapse.
+   */
+  wE?: u.Quantity | brainpy.Initializer;
+  wI?: u.Quantity | brainpy.Initializer;
   /** Constant input current (default 200 pA). */
   drive?: u.Quantity;
   /** Initial V (default Normal(-55 mV, 5 mV) seeded by `seed`). */
