@@ -5,7 +5,7 @@ export * from './ir/node.ts';
 export * from './ir/graph.ts';
 export * from './errors.ts';
 export { PRIMITIVES, prim } from './primitives/index.ts';
-export { quantizeWeight, type QuantizeArg } from './primitives/event.ts';
+export { quantizeWeight, roundHalfEven, type QuantizeArg } from './primitives/event.ts';
 export type { HostArray, Primitive } from './primitives/types.ts';
 export { Tensor } from './trace/tensor.ts';
 export { Trace, currentTrace, type TracedSlot } from './trace/trace.ts';

@@ -408,6 +408,20 @@ describe('event_count with f32 weights, quantized in the kernel', () => {
     expect(quantizeWeight(-1e9, Q)).toBe(-(2 ** 24));
   });
 
+  it('a NaN weight adds 0 on the CPU and on the GPU; an exponent whose power of two is not a normal f32 is refused', async () => {
+    const idx = idxTensor(Int32Array.from([0, 0, 0]), 3, 1);
+    const w = Tensor.fromArray(Float32Array.from([1, Number.NaN, 1]), [3, 1]);
+    const q = { exponent: 4, limit: 2 ** 20 };
+    expect(Array.from(ops.eventCount(Tensor.full([3], 1), idx, 1, w, q).data)).toEqual([32]);
+    const tr = traceGraph('nan-w', (kit) => ({ ys: [ops.eventCount(kit.xs(0, 'f32', [3]), idx, 1, w, q)] }));
+    const g = optimize(tr.graph, { verifyEach: true });
+    for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
+      const gpu = await runOnGpu(ctx, g, 1, { xs: [new Float32Array(3).fill(1)], captured: tr.captured }, lowering);
+      expect(Array.from(gpu.ys[0]!), lowering).toEqual([32]);
+    }
+    expect(() => ops.eventCount(Tensor.full([3], 1), idx, 1, w, { exponent: 128, limit: 2 ** 20 })).toThrow(/exponent \(an integer in \[-126, 127\]/);
+  });
+
   it.each(['dispatch-chain', 'persistent-workgroup'] as const)('random weights (some clipped), batched, step by step (%s)', async (lowering) => {
     const rng = mulberry32(300);
     const idx = connectivity(rng, N_PRE, N_POST, K);

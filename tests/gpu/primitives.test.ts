@@ -288,6 +288,29 @@ describe('take_row: a row at a run-time index', () => {
     expect(() => bind('take_row', [Tensor.scalar(1), Tensor.scalar(0, 'i32')], null)).toThrow(/at least one row/);
   });
 
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('literal first operands (uniform arrays the tracer folds) of take_row, event_gather and event_outer (%s)', async (lowering) => {
+    const idx = Tensor.fromArray(Int32Array.from([0, 2, 1, 1]), [2, 2], 'i32');
+    const tr = traceGraph('literal-src', (k) => {
+      const at = k.xs(0, 'i32', []);
+      const x = k.xs(1, 'f32', [3]);
+      return {
+        ys: [
+          ops.takeRow(Tensor.full([4, 3], 2.5), at),
+          ops.eventGather(Tensor.full([3], 1.5), idx, Tensor.fromArray([1, 2, 3, 4], [2, 2])),
+          ops.eventOuter(Tensor.full([2], 1), x, idx),
+        ],
+      };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const inputs = { xs: [Int32Array.from([1, 7]), Float32Array.from([1, 2, 3, 4, 5, 6])], captured: tr.captured };
+    const gpu = await runOnGpu(ctx, g, 2, inputs, lowering);
+    const cpu = runOnCpu(g, 2, inputs);
+    expect(Array.from(cpu.ys[0]!)).toEqual(new Array(6).fill(2.5));
+    expect(Array.from(cpu.ys[1]!)).toEqual([4.5, 10.5, 4.5, 10.5]);
+    expect(Array.from(cpu.ys[2]!)).toEqual([1, 3, 2, 2, 4, 6, 5, 5]);
+    for (let y = 0; y < 3; y++) expectAllClose(gpu.ys[y], cpu.ys[y], EXACT, `output ${y} (${lowering})`);
+  });
+
   it.each(['dispatch-chain', 'persistent-workgroup'] as const)('a per-step index and a ring pointer State, f32, i32 and bool rows (%s)', async (lowering) => {
     const rng = mulberry32(77);
     const L = 7, steps = 12;

@@ -151,6 +151,16 @@ describe('spike sources', () => {
     expect(Array.from(out.data)).toEqual(Array.from(want));
   });
 
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('SpikeTime: ties round half to even as brainpy.state; everyone at t = 0 (a uniform table) (%s)', async (lowering) => {
+    const ties = new brainpy.SpikeTime(3, { indices: [0, 1, 2], times: u.ms([0.25, 0.35, 0.05]) });
+    const all = new brainpy.SpikeTime(2, { indices: [0, 1], times: u.ms([0, 0]) });
+    const [a, b] = await run(6, lowering, () => [ties.update(), all.update()] as const);
+    const want = new Float32Array(18);
+    for (const [s, i] of [[2, 0], [4, 1], [0, 2]]) want[s! * 3 + i!] = 1;
+    expect(Array.from(a.data)).toEqual(Array.from(want));
+    expect(Array.from(b.data)).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
   it('SpikeTime: bad input names the source', () => {
     expect(() => new brainpy.SpikeTime(3, { indices: [0, 3], times: u.ms([1, 2]), name: 'sg' })).toThrow(/sg \(SpikeTime\): indices\[1\] = 3 is not a neuron of a population of 3/);
     expect(() => new brainpy.SpikeTime(3, { indices: [0], times: u.ms([1, 2]), name: 'sg' })).toThrow(/sg \(SpikeTime\): indices \(1\) and times \(2\) must have one entry per event/);

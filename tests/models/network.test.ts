@@ -384,6 +384,8 @@ describe('EventFixedProb', () => {
       for (const t of big.indices) if (t === i) c++;
       expect(y[i]).toBe(c * q.limit * 2 ** -q.exponent);
     }
+    // a wide layer: the fan-in maximum over 200 000 targets without a spread argument list
+    expect(new brainpy.EventFixedProb(2, 200_000, { prob: 1e-4, weight: brainpy.Normal(u.nS(1), u.nS(0.1)), trainable: true }).quantize!.limit).toBe(2 ** 30);
     expect(() => new brainpy.EventFixedProb(5, 10, { prob: 0.5, weight: u.nS(Tensor.full([5, 5], 1)), preRange: [0, 5], trainable: true, name: 'tr' }))
       .toThrow(/tr \(EventFixedProb\): trainable per-synapse weights with a preRange are not supported/);
   });

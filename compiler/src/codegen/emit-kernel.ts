@@ -463,12 +463,10 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   const n = g.node(spec.node);
   const s = g.node(n.src[0] as number);
   const bind = ctx.bindings ?? new Bindings();
-  const srcBuf = s.op === 'input' ? ctx.bufferOfInput(s).buffer : ctx.bufferOfTemp(s.id).buffer;
-  const inp = bind.name(srcBuf, readSide(srcBuf), 'read');
   const result = (v: string, dtype: DType) => resultStores(g, spec, ctx, bind, v, dtype);
-  const off = stepOffset(srcBuf);
   const body: string[] = [];
-  const load = (idx: string) => bind.load(inp, `${off}${idx}`, s.dtype);
+  // the first operand may be a literal (a uniform array the tracer folded) as well as a buffer
+  const load = operandReader(g, s.id, bind, ctx);
   if ((REDUCE_OPS as readonly string[]).includes(n.op)) {
     const arg = n.arg as { axes: number[] };
     const red = REDUCERS[n.op as ReduceOp];
@@ -575,7 +573,8 @@ function deliveredAmount(g: Graph, n: Node<'event_count'>, bind: Bindings, ctx: 
   if (g.node(wId).dtype !== 'f32') return w;
   const q = n.arg.quantize as { exponent: number; limit: number };
   const lim = wgslLiteral(q.limit, 'f32');
-  return `i32(round(clamp(${w} * ${wgslLiteral(2 ** q.exponent, 'f32')}, -${lim}, ${lim})))`;
+  // NaN adds 0, as quantizeWeight says (clamp of NaN is not defined)
+  return `select(0, i32(round(clamp(${w} * ${wgslLiteral(2 ** q.exponent, 'f32')}, -${lim}, ${lim}))), ${w} == ${w})`;
 }
 
 /**
@@ -586,7 +585,7 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
   const n = g.node(id);
   if (n.op === 'const') {
     const lit = prim('const').emitWgsl([], n.arg as never, [], n);
-    return () => (n.dtype === 'bool' ? `(${lit} != 0u)` : lit);
+    return () => lit;
   }
   const b = n.op === 'input' ? ctx.bufferOfInput(n).buffer : ctx.bufferOfTemp(id).buffer;
   const arr = bind.name(b, readSide(b), 'read');

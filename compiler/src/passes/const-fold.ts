@@ -4,7 +4,8 @@
  *  1. every node whose operands are all literals becomes a literal (when the result is uniform);
  *  2. identities vanish: x*1, x/1, x+0, x-0 (when they do not broadcast x);
  *  3. chains of scalings merge: (x*c1)*c2 -> x*(c1*c2), which is how unit conversions fold away;
- *  4. event_count of literal-zero spikes is literal zero whatever its (captured) connectivity.
+ *  4. event_count of literal-zero spikes is literal zero whatever its (captured) connectivity;
+ *  5. take_row of a literal array is that literal, whatever the row.
  */
 import { compact, type Graph } from '../ir/graph.ts';
 import type { Node } from '../ir/node.ts';
@@ -61,6 +62,11 @@ export const constFold: Pass = {
       // 4. no spikes, no events (the indices are usually a captured array, not a literal)
       if (n.op === 'event_count' && lits[0] === 0) {
         emit({ id: n.id, op: 'const', src: [], dtype: n.dtype, shape: n.shape, arg: { value: 0 } } as Node);
+        continue;
+      }
+      // 5. every row of a uniform array is the same
+      if (n.op === 'take_row' && lits[0] !== undefined) {
+        emit({ id: n.id, op: 'const', src: [], dtype: n.dtype, shape: n.shape, arg: { value: lits[0] } } as Node);
         continue;
       }
       // 2. identities

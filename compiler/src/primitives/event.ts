@@ -98,8 +98,10 @@ export const eventCount: Primitive<'event_count'> = {
     if (weights) {
       checkWeights('event_count', weights, indices, ['i32', 'f32']);
       const qz = arg?.quantize;
-      if (weights.dtype === 'f32' && !(qz && Number.isInteger(qz.exponent) && qz.limit > 0 && qz.limit <= 2 ** 30 && Number.isInteger(Math.log2(qz.limit)))) {
-        throw new Error('event_count: f32 weights need arg.quantize = { exponent (an integer), limit (a power of two, at most 2^30) }');
+      if (weights.dtype === 'f32' && !(qz && Number.isInteger(qz.exponent) && qz.exponent >= -126 && qz.exponent <= 127 && qz.limit > 0 && qz.limit <= 2 ** 30 && Number.isInteger(Math.log2(qz.limit)))) {
+        throw new Error(
+          `event_count: f32 weights need arg.quantize = { exponent (an integer in [-126, 127], so that 2^exponent is a normal f32), limit (a power of two, at most 2^30) }, got ${JSON.stringify(qz)}`,
+        );
       }
     }
     const nPost = arg?.nPost;
@@ -143,7 +145,7 @@ export const eventCount: Primitive<'event_count'> = {
  * limit))), rounding half to even as WGSL's round does (emit-kernel.ts emits that expression): w 2^e
  * is exact in f32 (a power of two), the clamp too, and rounding to even is exact at every
  * magnitude, so the CPU and every GPU agree. The limit keeps every target's sum inside i32 whatever
- * spikes (limit * fan-in <= 2^31 - 1); weights beyond it are clipped, not wrapped.
+ * spikes (limit * fan-in <= 2^31 - 1); weights beyond it are clipped, not wrapped; NaN adds 0.
  */
 export interface QuantizeArg {
   readonly exponent: number;
@@ -151,7 +153,12 @@ export interface QuantizeArg {
 }
 
 export function quantizeWeight(w: number, q: QuantizeArg): number {
-  const x = Math.min(Math.max(Math.fround(w * 2 ** q.exponent), -q.limit), q.limit);
+  if (Number.isNaN(w)) return 0; // a diverged weight adds nothing, on the CPU and in WGSL alike
+  return roundHalfEven(Math.min(Math.max(Math.fround(w * 2 ** q.exponent), -q.limit), q.limit));
+}
+
+/** The nearest integer, ties to the even one (WGSL's `round`, JAX's and numpy's). */
+export function roundHalfEven(x: number): number {
   const f = Math.floor(x);
   const d = x - f;
   return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;

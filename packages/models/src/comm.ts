@@ -16,9 +16,11 @@
  * `trainable: true` keeps the weight in a ParamState (`weightState`, named 'weight', as brainstate's
  * param_type=ParamState), so `grad` reaches it. A per-synapse one stays f32 and event_count
  * quantizes it in the kernel (`quantizeWeight`): the exponent is fixed at construction, leaving 16x
- * room above the largest initial |w| (the quantum is ~2^-18 of that), and a weight that grows
- * past the room is clipped, never wrapped; its gradient is the outer product of the pre spikes and
- * the targets' cotangents on the synapses (`event_outer`), straight through the rounding.
+ * room above the largest initial |w|, so the quantum is about 16 max|w| fan-in / 2^31 (2^-20 of
+ * max|w| at a fan-in of 80, 2^-13 at 10^4), and a weight that grows past the room is clipped, never
+ * wrapped. Its gradient is the outer product of the pre spikes and the targets' cotangents on the
+ * synapses (`event_outer`), straight through the rounding and the clip (a clipped weight keeps
+ * receiving gradient although its forward value no longer changes).
  *
  * `preRange: [start, end)` lets the pre neurons be a contiguous part of a larger population whose
  * whole spike vector is passed (the tracer has no slice op yet): the indices array then has one
@@ -217,7 +219,7 @@ export class EventFixedProb extends nn.Module {
 function quantizeFor(w: ArrayLike<number>, indices: Int32Array, nPost: number): QuantizeArg {
   const fanIn = new Int32Array(nPost);
   for (const q of indices) fanIn[q]! += 1;
-  const maxFanIn = Math.max(1, ...fanIn);
+  const maxFanIn = fanIn.reduce((a, b) => Math.max(a, b), 1);
   const limit = 2 ** Math.min(30, Math.floor(Math.log2((2 ** 31 - 1) / maxFanIn)));
   let maxAbs = 0;
   for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i] as number));
