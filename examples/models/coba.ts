@@ -10,8 +10,9 @@
  *   (tau 5 ms E, 10 ms I), weights 6 nS (E) and 67 nS (I), COBA outputs with E = 0 mV / -80 mV.
  *
  * The step follows brainpy's: spk = N.getSpike() != 0; E(spk[:nE]); I(spk[nE:]); N(drive); return
- * N.getSpike(). The tracer has no slice op yet, so each EventFixedProb takes the whole spike vector
- * with a `preRange` (rows outside it are zeros and masked out).
+ * N.getSpike(). Instead of slicing the spikes (`ops.sliceAxis(spk, 0, nE)`, a global op and so an
+ * extra phase), each EventFixedProb takes the whole spike vector with a `preRange` (rows outside it
+ * are zeros and masked out), which keeps the spike operand aligned with the population.
  */
 import { ops, Tensor } from '@spiketrace/compiler';
 import { u, brainstate, brainpy } from 'spiketrace';

@@ -82,7 +82,22 @@ export function evalF64(g: Graph, bind: (s: InputSource) => F64): F64[] {
     else if (n.op === 'rmin') r = reduce(s[0]!, a.axes as number[], a.keepdims as boolean, Infinity, Math.min);
     else if (n.op === 'reshape' || n.op === 'stop_gradient') r = { shape: n.shape, data: s[0]!.data };
     else if (n.op === 'heaviside') r = map(s, (x) => +(x >= 0));
-    else if (n.op === 'take_row') {
+    else if (n.op === 'slice' || n.op === 'pad') {
+      const x = s[0] as F64;
+      const shift = n.op === 'slice' ? (a.start as number[]) : (a.low as number[]).map((l) => -l);
+      const os = stridesOf(n.shape), xs = stridesOf(x.shape);
+      const data = new Float64Array(sizeOf(n.shape));
+      for (let o = 0; o < data.length; o++) {
+        let at = 0, inside = true;
+        n.shape.forEach((d, k) => {
+          const c = Math.floor(o / os[k]!) % d + shift[k]!;
+          if (c < 0 || c >= x.shape[k]!) inside = false;
+          at += c * xs[k]!;
+        });
+        if (inside) data[o] = x.data[at]!;
+      }
+      r = { shape: n.shape, data };
+    } else if (n.op === 'take_row') {
       const [x, index] = s as [F64, F64];
       const m = sizeOf(n.shape);
       const row = Math.min(Math.max(index.data[0]!, 0), x.shape[0]! - 1);

@@ -106,6 +106,11 @@ describe('global ops', () => {
     });
   }
 
+  it('slice and pad (each the other\'s adjoint)', () => {
+    gradCheck([{ shape: [3, 4, 5], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.slice(x!, [1, 0, 2], [3, 3, 5]), ops.slice(ops.unary('sin', x!), [0, 1, 0], [2, 4, 3])));
+    gradCheck([{ shape: [2, 3], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.pad(x!, [1, 2], [0, 1]), ops.pad(ops.unary('exp', x!), [0, 1], [1, 2])));
+  });
+
   it.each([2, 0, 3, -4, 9])('take_row at %i (clamped into [0, 4))', (row) => {
     gradCheck([{ shape: [4, 2, 3], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.takeRow(x!, row), ops.unary('sin', ops.takeRow(x!, 1))));
   });

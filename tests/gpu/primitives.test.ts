@@ -30,7 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bind, ops, optimize, sizeOf, Tensor, type BinaryOp, type CompareOp, type DType, type Shape, type UnaryOp } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type GpuContext } from '@spiketrace/runtime';
 import { checkBatch, type BatchCase, type BatchInput } from '../helpers/batch.ts';
-import { bools, grid, ints, mulberry32, uniform, type Rng } from '../helpers/random.ts';
+import { bools, grid, ints, mulberry32, randInt, uniform, type Rng } from '../helpers/random.ts';
 import { traceGraph } from '../helpers/graph.ts';
 import { EXACT, expectAllClose, runOnCpu, runOnGpu, type Tol } from '../helpers/gpu.ts';
 
@@ -274,6 +274,62 @@ describe('global primitives (reductions, reshape) match evalCpu', () => {
       cases.push({ label: 'sum(exp(m - rmax(m)))', tol: { rtol: 4e-6, atol: 1e-6 }, out: ops.reduce('sum', bind('exp', [ops.sub(t('m'), ops.reduce('rmax', t('m'), 1, true))], null), 1) });
       return cases;
     });
+  });
+});
+
+describe('slice and pad', () => {
+  /** Independent: numpy-style x[start:end] by nested coordinates. */
+  function sliceRef(x: ArrayLike<number>, shape: number[], start: number[], end: number[]): number[] {
+    const out: number[] = [];
+    const walk = (k: number, off: number) => {
+      if (k === shape.length) { out.push(x[off]!); return; }
+      const stride = shape.slice(k + 1).reduce((a, d) => a * d, 1);
+      for (let c = start[k]!; c < end[k]!; c++) walk(k + 1, off + c * stride);
+    };
+    walk(0, 0);
+    return out;
+  }
+
+  it('CPU reference against numpy-style indexing; pad is zeros around; bad windows are refused', () => {
+    const x = Tensor.fromArray(Float32Array.from({ length: 24 }, (_, i) => i + 1), [2, 3, 4]);
+    expect(Array.from(ops.slice(x, [1, 0, 1], [2, 2, 3]).data)).toEqual(sliceRef(x.data, [2, 3, 4], [1, 0, 1], [2, 2, 3]));
+    expect(Array.from(ops.sliceAxis(x, 2, 4).data)).toEqual(sliceRef(x.data, [2, 3, 4], [0, 0, 2], [2, 3, 4]));
+    const p = ops.pad(Tensor.fromArray([1, 2, 3, 4], [2, 2]), [1, 0], [0, 2]);
+    expect(p.shape).toEqual([3, 4]);
+    expect(Array.from(p.data)).toEqual([0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0]);
+    expect(() => ops.slice(x, [0, 0, 3], [2, 3, 5])).toThrow(/slice: axis 2 of \[2, 3, 4\] cannot be sliced 3:5/);
+    expect(() => ops.slice(x, [0, 0], [2, 3])).toThrow(/slice: start must list one non-negative integer per axis \(3\)/);
+    expect(() => ops.pad(x, [0, -1, 0], [0, 0, 0])).toThrow(/pad: low must list one non-negative integer per axis/);
+    expect(() => ops.sliceAxis(x, 0, 1, 3)).toThrow(/sliceAxis: axis 3 is out of range/);
+  });
+
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('GPU equals the reference: f32, i32 and bool, windows on every axis, slices of computed values (%s)', async (lowering) => {
+    const rng = mulberry32(55);
+    const steps = 3;
+    const tr = traceGraph('slice-pad', (k) => {
+      const x = k.xs(0, 'f32', [3, 5, 7]);
+      const v = k.xs(1, 'f32', [4000]);
+      const iv = Tensor.fromArray(Int32Array.from({ length: 30 }, () => randInt(rng, -9, 9)), [5, 6], 'i32');
+      const b = ops.compare('gt', v, 0.5);
+      return {
+        ys: [
+          ops.slice(x, [1, 2, 0], [3, 5, 4]),
+          ops.mul(ops.sliceAxis(v, 0, 3200), 2), // brainpy's spk[:nE], then elementwise work
+          ops.sliceAxis(b, 3200, 4000),
+          ops.pad(x, [0, 1, 2], [1, 0, 3]),
+          ops.pad(ops.slice(iv, [1, 1], [4, 5]), [2, 0], [0, 1]),
+          ops.pad(b, [5], [7]),
+        ],
+      };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const xs = [Float32Array.from({ length: steps * 105 }, () => rng() * 2 - 1), Float32Array.from({ length: steps * 4000 }, () => rng())];
+    const inputs = { xs, captured: tr.captured };
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    const cpu = runOnCpu(g, steps, inputs);
+    const x0 = xs[0]!.subarray(0, 105);
+    expect(Array.from(cpu.ys[0]!.subarray(0, 24))).toEqual(sliceRef(x0, [3, 5, 7], [1, 2, 0], [3, 5, 4]));
+    for (let y = 0; y < 6; y++) expectAllClose(gpu.ys[y], cpu.ys[y], EXACT, `output ${y} (${lowering})`);
   });
 });
 

@@ -366,7 +366,7 @@ describe('EventFixedProb', () => {
     }
   });
 
-  it('trainable weights: a homogeneous one is a scalar ParamState; a clipped weight stays clipped, not wrapped', async () => {
+  it('trainable weights: a homogeneous one is a scalar ParamState; a clipped weight stays clipped, not wrapped; a pre range slices the spikes', async () => {
     const comm = new brainpy.EventFixedProb(20, 30, { prob: 0.2, weight: u.nS(3), trainable: true });
     expect(comm.weightState!.value.shape).toEqual([]);
     comm.weightState!.value = u.nS(5);
@@ -386,8 +386,15 @@ describe('EventFixedProb', () => {
     }
     // a wide layer: the fan-in maximum over 200 000 targets without a spread argument list
     expect(new brainpy.EventFixedProb(2, 200_000, { prob: 1e-4, weight: brainpy.Normal(u.nS(1), u.nS(0.1)), trainable: true }).quantize!.limit).toBe(2 ** 30);
-    expect(() => new brainpy.EventFixedProb(5, 10, { prob: 0.5, weight: u.nS(Tensor.full([5, 5], 1)), preRange: [0, 5], trainable: true, name: 'tr' }))
-      .toThrow(/tr \(EventFixedProb\): trainable per-synapse weights with a preRange are not supported/);
+    // with a pre range, trainable per-synapse weights see the sliced spikes: the same sums as a layer over the range alone
+    const rng = mulberry32(3);
+    const w = brainpy.Normal(u.nS(2), u.nS(1), { seed: 5 });
+    const ranged = new brainpy.EventFixedProb(30, 25, { prob: 0.2, weight: w, seed: 8, preRange: [10, 40], trainable: true });
+    const alone = new brainpy.EventFixedProb(30, 25, { prob: 0.2, weight: w, seed: 8, trainable: true });
+    const sp = Float32Array.from({ length: 50 }, () => (rng() < 0.5 ? 1 : 0));
+    expect(Array.from(ranged.update(Tensor.fromArray(sp, [50])).mantissa.data)).toEqual(Array.from(alone.update(Tensor.fromArray(sp.subarray(10, 40), [30])).mantissa.data));
+    const traced = await run(() => brainstate.transform.forLoop((s: Tensor) => ranged.update(s), Tensor.fromArray(Float32Array.from([...sp, ...sp]), [2, 50]), { lowering: 'dispatch-chain' }));
+    expect(Array.from(traced.mantissa.data.subarray(0, 25))).toEqual(Array.from(alone.update(Tensor.fromArray(sp.subarray(10, 40), [30])).mantissa.data));
   });
 
   it('refuses bad input with the layer\'s name', () => {

@@ -504,6 +504,20 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     body.push(`if (q >= 0 && q < ${nPost}) {`, `  for (var b = 0u; b < ${batch}u; b++) {`, `    let sp = ${spk};`,
       `    if (sp != 0.0) { acc = acc + sp * ${xAt(`b * ${nPost}u + u32(q)`)}; }`, '  }', '}');
     body.push(...result('acc', 'f32'));
+  } else if (n.op === 'slice' || n.op === 'pad') {
+    // one invocation per output element: its coordinates, shifted by the window, index the input
+    const shift = n.op === 'slice' ? (n.arg as { start: number[] }).start : (n.arg as { low: number[] }).low.map((l) => -l);
+    const os = stridesOf(n.shape), ss = stridesOf(s.shape);
+    const coords = n.shape.map((d, k) => `i32((i / ${os[k]}u) % ${d}u) + ${shift[k]}`);
+    body.push(...coords.map((c, k) => `let c${k} = ${c};`));
+    const src = n.shape.length ? n.shape.map((_, k) => `u32(c${k}) * ${ss[k]}u`).join(' + ') : '0u';
+    if (n.op === 'slice') body.push(...result(load(src), n.dtype));
+    else {
+      const inside = n.shape.map((_, k) => `c${k} >= 0 && c${k} < ${s.shape[k]}`).join(' && ') || 'true';
+      body.push(`var v: ${wgslType(n.dtype)} = ${n.dtype === 'bool' ? 'false' : `${wgslType(n.dtype)}(0)`};`);
+      body.push(`if (${inside}) { v = ${load(src)}; }`);
+      body.push(...result('v', n.dtype));
+    }
   } else if (n.op === 'take_row') {
     // one invocation per output element, reading row clamp(index) of x: one load, wherever the row is
     const L = s.shape[0] as number;

@@ -8,6 +8,7 @@ import { eventCount, eventGather, eventOuter } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
 import { takeRow } from './take.ts';
+import { pad, slice } from './slice.ts';
 import { matmul, matmulWt, matmulXt } from './matmul.ts';
 import { randUniform } from './random.ts';
 import { heaviside, stopGradient } from './surrogate.ts';
@@ -33,6 +34,8 @@ export const PRIMITIVES: PrimitiveTable = {
   event_count: eventCount,
   event_gather: eventGather,
   event_outer: eventOuter,
+  slice,
+  pad,
   take_row: takeRow,
   pack_bits: packBits,
   matmul,

@@ -121,6 +121,27 @@ export function eventGather(x: Tensor, indices: Tensor, weights?: Tensor): Tenso
   return bind('event_gather', weights === undefined ? [cast(x, 'f32'), indices] : [cast(x, 'f32'), indices, weights], null);
 }
 
+/** x[start:end] along every axis (one start and end per axis). See primitives/slice.ts. */
+export function slice(x: Tensor, start: readonly number[], end: readonly number[]): Tensor {
+  return bind('slice', [x], { start: [...start], end: [...end] });
+}
+
+/**
+ * x[..., start:end] along one axis (default the last; negative counts from the end), as numpy's
+ * slicing of that axis.
+ */
+export function sliceAxis(x: Tensor, start: number, end: number, axis = -1): Tensor {
+  const r = x.shape.length;
+  const k = axis < 0 ? axis + r : axis;
+  if (!(k >= 0 && k < r)) throw new ShapeError(`sliceAxis: axis ${axis} is out of range for shape [${x.shape.join(', ')}]`);
+  return slice(x, x.shape.map((_, j) => (j === k ? start : 0)), x.shape.map((d, j) => (j === k ? end : d)));
+}
+
+/** Zeros (false) around x: low[k] before and high[k] after axis k. See primitives/slice.ts. */
+export function pad(x: Tensor, low: readonly number[], high: readonly number[]): Tensor {
+  return bind('pad', [x], { low: [...low], high: [...high] });
+}
+
 /**
  * Row `index` (an i32 scalar, usually traced: a ring buffer's pointer) of x [L, ...rest], clamped
  * into [0, L): one load per element. See primitives/take.ts.

@@ -23,9 +23,11 @@
  * receiving gradient although its forward value no longer changes).
  *
  * `preRange: [start, end)` lets the pre neurons be a contiguous part of a larger population whose
- * whole spike vector is passed (the tracer has no slice op yet): the indices array then has one
- * row per neuron of that population, rows outside the range are zeros, and the spikes are masked
- * to the range first, so rows outside it never count.
+ * whole spike vector is passed: the indices array then has one row per neuron of that population,
+ * rows outside the range are zeros, and the spikes are masked to the range first, so rows outside
+ * it never count. That keeps the spike operand element-aligned with the population (event_count
+ * can compute it itself, no extra phase); trainable per-synapse weights slice the spikes instead
+ * (`ops.sliceAxis`), since their traced rows cannot be padded on the host.
  */
 import { ops, Tensor, type QuantizeArg } from '@spiketrace/compiler';
 import { nn, ParamState } from '@spiketrace/state';
@@ -116,9 +118,6 @@ export class EventFixedProb extends nn.Module {
     this.quantize = undefined;
     this.weightState = undefined;
     if (opts.trainable) {
-      if (!homogeneous && this.preRange) {
-        throw new RangeError(`${who}: trainable per-synapse weights with a preRange are not supported (their rows would need padding inside the trace); pass the pre population's own spikes`);
-      }
       this.weightState = new ParamState(w, { name: 'weight' });
       if (!homogeneous) this.quantize = quantizeFor(w.mantissa.data, this.indices, nPost);
     } else if (!homogeneous) {
@@ -151,12 +150,14 @@ export class EventFixedProb extends nn.Module {
     return m;
   }
 
-  #operands(m: number): { indices: Tensor; weights: Tensor | undefined; mask: Tensor | undefined } {
-    let p = this.#padded.get(m);
+  /** The connectivity operands for spikes of `m` neurons (padded to m rows under a pre range, unless `padded` is false). */
+  #operands(m: number, padded = true): { indices: Tensor; weights: Tensor | undefined; mask: Tensor | undefined } {
+    const key = padded ? m : -m;
+    let p = this.#padded.get(key);
     if (p) return p;
     const k = this.k;
     const ints = this.fixedWeights?.ints;
-    if (!this.preRange) {
+    if (!this.preRange || !padded) {
       p = {
         indices: Tensor.fromArray(this.indices, [this.nPre, k], 'i32'),
         weights: ints && Tensor.fromArray(ints, [this.nPre, k], 'i32'),
@@ -174,7 +175,7 @@ export class EventFixedProb extends nn.Module {
       mask.fill(1, s, e);
       p = { indices: pad(this.indices), weights: ints && pad(ints), mask: Tensor.fromArray(mask, [m]) };
     }
-    this.#padded.set(m, p);
+    this.#padded.set(key, p);
     return p;
   }
 
@@ -190,16 +191,18 @@ export class EventFixedProb extends nn.Module {
     } else if (spikes instanceof Tensor) s = spikes;
     else throw new TypeError(`${this.name} (EventFixedProb): spikes must be a Tensor (bool or f32)`);
     const m = this.checkSpikes(s);
-    const { indices, weights, mask } = this.#operands(m);
-    if (mask) s = s.dtype === 'bool' ? ops.binary('and', s, ops.compare('ne', mask, 0)) : ops.mul(s, mask);
     const empty = () => Tensor.full([...s.shape.slice(0, -1), this.nPost], 0, 'i32');
     const q = this.quantize;
     if (q) {
-      // trainable per-synapse weights: f32, quantized by event_count itself
+      // trainable per-synapse weights: f32, quantized by event_count itself; a pre range slices the
+      // spikes (the weights, a traced ParamState, are not padded)
+      if (this.preRange) s = ops.sliceAxis(s, this.preRange[0], this.preRange[1]);
       const w = this.weight;
-      const sums = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, w.mantissa, q);
+      const sums = this.k === 0 ? empty() : eventCount(s, this.#operands(this.nPre, false).indices, this.nPost, w.mantissa, q);
       return new Quantity(ops.mul(ops.cast(sums, 'f32'), 2 ** -q.exponent), w.unit);
     }
+    const { indices, weights, mask } = this.#operands(m);
+    if (mask) s = s.dtype === 'bool' ? ops.binary('and', s, ops.compare('ne', mask, 0)) : ops.mul(s, mask);
     const counts = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, weights);
     const fixed = this.fixedWeights;
     if (fixed) return new Quantity(ops.mul(ops.cast(counts, 'f32'), fixed.scale), this.weight.unit);

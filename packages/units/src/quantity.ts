@@ -141,6 +141,14 @@ export class Quantity {
   reshape(shape: readonly number[]): Quantity {
     return new Quantity(ops.reshape(this.mantissa, shape), this.unit);
   }
+  /** x[start:end] on every axis (one start and end per axis). */
+  slice(start: readonly number[], end: readonly number[]): Quantity {
+    return new Quantity(ops.slice(this.mantissa, start, end), this.unit);
+  }
+  /** x[..., start:end] along one axis (default the last). */
+  sliceAxis(start: number, end: number, axis = -1): Quantity {
+    return new Quantity(ops.sliceAxis(this.mantissa, start, end, axis), this.unit);
+  }
   sum(axis?: Axis, keepdims = false): Quantity {
     return new Quantity(ops.reduce('sum', this.mantissa, axis, keepdims), this.unit);
   }
