@@ -8,11 +8,12 @@
  */
 import { ops, type Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState } from '@spiketrace/state';
-import { math, mV, ms, type Quantity, uA, Unit } from '@spiketrace/units';
+import { math, mS, mV, ms, type Quantity, uA, uF, Unit } from '@spiketrace/units';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { checkCurrent, checkDim } from './lif.ts';
-import { Neuron } from './neuron.ts';
+import { Neuron, type NeuronOptions } from './neuron.ts';
+import { ReluGrad } from './spike.ts';
 
 export abstract class ConductanceNeuron extends Neuron {
   abstract readonly V_th: Quantity;
@@ -65,9 +66,71 @@ function rateAt(V: Quantity, r: RateForm): Quantity {
   return perMs(r.A).div(ops.add(math.exp(z), 1));
 }
 
-/** A Hodgkin-Huxley-type neuron: the m, h, n rates of its table, their steady states and the gate step. */
+/** The parameters every Hodgkin-Huxley-type model has (each model documents its defaults). */
+export interface HHChannelOptions extends NeuronOptions {
+  /** Sodium reversal potential. */
+  ENa?: Quantity;
+  /** Maximal sodium conductance. */
+  gNa?: Quantity;
+  /** Potassium reversal potential. */
+  EK?: Quantity;
+  /** Maximal potassium conductance. */
+  gK?: Quantity;
+  /** Leak reversal potential. */
+  EL?: Quantity;
+  /** Leak conductance. */
+  gL?: Quantity;
+  /** Spike threshold (the spike is read on (V - V_th) / V_th). */
+  V_th?: Quantity;
+  /** Membrane capacitance. */
+  C?: Quantity;
+  /** Initial V. */
+  V_initializer?: InitLike;
+}
+
+/** A model's defaults of HHChannelOptions (mV, mS, uF). */
+export interface HHChannelDefaults {
+  ENa: number; gNa: number; EK: number; gK: number; EL: number; gL: number; V_th: number; C: number;
+  V_initializer: InitLike;
+}
+
+/**
+ * A Hodgkin-Huxley-type neuron: sodium, potassium and leak channels, the m, h, n rates of its
+ * table, their steady states and the gate step.
+ */
 export abstract class HHGated extends ConductanceNeuron {
   protected abstract readonly rates: GateRates;
+  readonly ENa: Quantity;
+  readonly gNa: Quantity;
+  readonly EK: Quantity;
+  readonly gK: Quantity;
+  readonly EL: Quantity;
+  readonly gL: Quantity;
+  readonly V_th: Quantity;
+  readonly C: Quantity;
+  readonly V_initializer: InitLike;
+
+  constructor(inSize: number | readonly number[], opts: HHChannelOptions, d: HHChannelDefaults) {
+    super(inSize, opts, new ReluGrad());
+    const o = this.name;
+    this.ENa = checkDim(o, 'ENa', opts.ENa ?? mV(d.ENa), mV(1));
+    this.gNa = checkDim(o, 'gNa', opts.gNa ?? mS(d.gNa), mS(1));
+    this.EK = checkDim(o, 'EK', opts.EK ?? mV(d.EK), mV(1));
+    this.gK = checkDim(o, 'gK', opts.gK ?? mS(d.gK), mS(1));
+    this.EL = checkDim(o, 'EL', opts.EL ?? mV(d.EL), mV(1));
+    this.gL = checkDim(o, 'gL', opts.gL ?? mS(d.gL), mS(1));
+    this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(d.V_th), mV(1));
+    this.C = checkDim(o, 'C', opts.C ?? uF(d.C), uF(1));
+    this.V_initializer = opts.V_initializer ?? d.V_initializer;
+  }
+
+  /** The sodium, potassium and leak currents at V0 for a sodium activation m and gates h, n. */
+  protected channelCurrents(V0: Quantity, m: Quantity, h: Quantity, n: Quantity): Quantity[] {
+    const INa = this.gNa.mul(m.mul(m).mul(m).mul(h)).mul(V0.sub(this.ENa));
+    const n2 = n.mul(n);
+    const IK = this.gK.mul(n2.mul(n2)).mul(V0.sub(this.EK));
+    return [INa, IK, this.gL.mul(V0.sub(this.EL))];
+  }
 
   m_alpha(V: Quantity): Quantity { return rateAt(V, this.rates.m_alpha); }
   m_beta(V: Quantity): Quantity { return rateAt(V, this.rates.m_beta); }

@@ -10,7 +10,7 @@
 import { ops, type Tensor } from '@spiketrace/compiler';
 import { HiddenState, type nn } from '@spiketrace/state';
 import { math, mS, mV, ms, Quantity, uA, uF, Unit } from '@spiketrace/units';
-import { ConductanceNeuron, HHGated, type GateRates } from './conductance-base.ts';
+import { ConductanceNeuron, HHGated, type GateRates, type HHChannelOptions } from './conductance-base.ts';
 import { Constant, dimensionlessInit, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { checkDim, checkDimensionless } from './lif.ts';
@@ -149,27 +149,13 @@ export class MorrisLecar extends ConductanceNeuron {
   }
 }
 
-export interface WangBuzsakiHHOptions extends NeuronOptions {
-  /** Sodium reversal potential (default 55 mV). */
-  ENa?: Quantity;
-  /** Maximal sodium conductance (default 35 mS). */
-  gNa?: Quantity;
-  /** Potassium reversal potential (default -90 mV). */
-  EK?: Quantity;
-  /** Maximal potassium conductance (default 9 mS). */
-  gK?: Quantity;
-  /** Leak reversal potential (default -65 mV). */
-  EL?: Quantity;
-  /** Leak conductance (default 0.1 mS). */
-  gL?: Quantity;
-  /** Spike threshold (default 20 mV; the spike is read on (V - V_th) / V_th). */
-  V_th?: Quantity;
+/**
+ * WangBuzsakiHH's options; defaults ENa 55 mV, gNa 35 mS, EK -90 mV, gK 9 mS, EL -65 mV,
+ * gL 0.1 mS, V_th 20 mV, C 1 uF, V_initializer -65 mV.
+ */
+export interface WangBuzsakiHHOptions extends HHChannelOptions {
   /** Temperature factor of the h and n kinetics, a dimensionless number (default 5). */
   phi?: Quantity | number;
-  /** Membrane capacitance (default 1 uF). */
-  C?: Quantity;
-  /** Initial V (default -65 mV). */
-  V_initializer?: InitLike;
   /** Initial h and n (dimensionless; defaults 0.6 and 0.32). */
   h_initializer?: InitLike;
   n_initializer?: InitLike;
@@ -201,34 +187,15 @@ const WB_RATES: GateRates = {
  */
 export class WangBuzsakiHH extends HHGated {
   protected readonly rates = WB_RATES;
-  readonly ENa: Quantity;
-  readonly gNa: Quantity;
-  readonly EK: Quantity;
-  readonly gK: Quantity;
-  readonly EL: Quantity;
-  readonly gL: Quantity;
-  readonly V_th: Quantity;
   readonly phi: Quantity;
-  readonly C: Quantity;
-  readonly V_initializer: InitLike;
   readonly h_initializer: InitLike;
   readonly n_initializer: InitLike;
   readonly h = new HiddenState<Quantity>(undefined, { name: 'h' });
   readonly n = new HiddenState<Quantity>(undefined, { name: 'n' });
 
   constructor(inSize: number | readonly number[], opts: WangBuzsakiHHOptions = {}) {
-    super(inSize, opts, new ReluGrad());
-    const o = this.name;
-    this.ENa = checkDim(o, 'ENa', opts.ENa ?? mV(55), mV(1));
-    this.gNa = checkDim(o, 'gNa', opts.gNa ?? mS(35), mS(1));
-    this.EK = checkDim(o, 'EK', opts.EK ?? mV(-90), mV(1));
-    this.gK = checkDim(o, 'gK', opts.gK ?? mS(9), mS(1));
-    this.EL = checkDim(o, 'EL', opts.EL ?? mV(-65), mV(1));
-    this.gL = checkDim(o, 'gL', opts.gL ?? mS(0.1), mS(1));
-    this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(20), mV(1));
-    this.phi = checkDimensionless(o, 'phi', opts.phi ?? 5);
-    this.C = checkDim(o, 'C', opts.C ?? uF(1), uF(1));
-    this.V_initializer = opts.V_initializer ?? Constant(mV(-65));
+    super(inSize, opts, { ENa: 55, gNa: 35, EK: -90, gK: 9, EL: -65, gL: 0.1, V_th: 20, C: 1, V_initializer: Constant(mV(-65)) });
+    this.phi = checkDimensionless(this.name, 'phi', opts.phi ?? 5);
     this.h_initializer = opts.h_initializer ?? Constant(0.6);
     this.n_initializer = opts.n_initializer ?? Constant(0.32);
   }
@@ -243,12 +210,7 @@ export class WangBuzsakiHH extends HHGated {
   override update(x: Quantity = uA(0)): Tensor {
     const V0 = this.V.value, h0 = this.h.value, n0 = this.n.value;
     // ionic currents at the previous step (uA with the default units)
-    const m = this.m_inf(V0);
-    const INa = this.gNa.mul(m.mul(m).mul(m).mul(h0)).mul(V0.sub(this.ENa));
-    const n2 = n0.mul(n0);
-    const IK = this.gK.mul(n2.mul(n2)).mul(V0.sub(this.EK));
-    const IL = this.gL.mul(V0.sub(this.EL));
-    const V = this.stepV(x, V0, [INa, IK, IL]);
+    const V = this.stepV(x, V0, this.channelCurrents(V0, this.m_inf(V0), h0, n0));
     this.h.value = this.gateStep(h0, this.h_alpha(V0), this.h_beta(V0), this.phi);
     this.n.value = this.gateStep(n0, this.n_alpha(V0), this.n_beta(V0), this.phi);
     this.V.value = V;

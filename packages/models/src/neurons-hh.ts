@@ -18,13 +18,10 @@
  */
 import { Tensor } from '@spiketrace/compiler';
 import { HiddenState, type nn } from '@spiketrace/state';
-import { isQuantity, mS, mV, Quantity, uA, uF, type Unit } from '@spiketrace/units';
-import { HHGated, type GateRates } from './conductance-base.ts';
+import { isQuantity, mV, Quantity, uA, type Unit } from '@spiketrace/units';
+import { HHGated, type GateRates, type HHChannelOptions } from './conductance-base.ts';
 import { dimensionlessInit, type Initializer, type InitLike } from './init.ts';
-import { checkDim } from './lif.ts';
-import type { NeuronOptions } from './neuron.ts';
 import { Random } from './random.ts';
-import { ReluGrad } from './spike.ts';
 
 /**
  * Uniformly distributed values in [low, high) (braintools.init.Uniform), drawn on the host from a
@@ -49,25 +46,11 @@ export function Uniform(low: Quantity | number, high: Quantity | number, opts: {
   };
 }
 
-export interface HHOptions extends NeuronOptions {
-  /** Sodium reversal potential (default 50 mV). */
-  ENa?: Quantity;
-  /** Maximal sodium conductance (default 120 mS). */
-  gNa?: Quantity;
-  /** Potassium reversal potential (default -77 mV). */
-  EK?: Quantity;
-  /** Maximal potassium conductance (default 36 mS). */
-  gK?: Quantity;
-  /** Leak reversal potential (default -54.387 mV). */
-  EL?: Quantity;
-  /** Leak conductance (default 0.03 mS). */
-  gL?: Quantity;
-  /** Spike threshold (default 20 mV; the spike is read on (V - V_th) / V_th). */
-  V_th?: Quantity;
-  /** Membrane capacitance (default 1 uF). */
-  C?: Quantity;
-  /** Initial V (default Uniform(-70 mV, -60 mV), seed 0). */
-  V_initializer?: InitLike;
+/**
+ * HH's options; defaults ENa 50 mV, gNa 120 mS, EK -77 mV, gK 36 mS, EL -54.387 mV, gL 0.03 mS,
+ * V_th 20 mV, C 1 uF, V_initializer Uniform(-70 mV, -60 mV) (seed 0).
+ */
+export interface HHOptions extends HHChannelOptions {
   /** Initial m, h, n (dimensionless; default: the steady state at the initial V). */
   m_initializer?: InitLike;
   h_initializer?: InitLike;
@@ -86,15 +69,6 @@ const HH_RATES: GateRates = {
 
 export class HH extends HHGated {
   protected readonly rates = HH_RATES;
-  readonly ENa: Quantity;
-  readonly gNa: Quantity;
-  readonly EK: Quantity;
-  readonly gK: Quantity;
-  readonly EL: Quantity;
-  readonly gL: Quantity;
-  readonly V_th: Quantity;
-  readonly C: Quantity;
-  readonly V_initializer: InitLike;
   readonly m_initializer: InitLike | undefined;
   readonly h_initializer: InitLike | undefined;
   readonly n_initializer: InitLike | undefined;
@@ -103,17 +77,7 @@ export class HH extends HHGated {
   readonly n = new HiddenState<Quantity>(undefined, { name: 'n' });
 
   constructor(inSize: number | readonly number[], opts: HHOptions = {}) {
-    super(inSize, opts, new ReluGrad());
-    const o = this.name;
-    this.ENa = checkDim(o, 'ENa', opts.ENa ?? mV(50), mV(1));
-    this.gNa = checkDim(o, 'gNa', opts.gNa ?? mS(120), mS(1));
-    this.EK = checkDim(o, 'EK', opts.EK ?? mV(-77), mV(1));
-    this.gK = checkDim(o, 'gK', opts.gK ?? mS(36), mS(1));
-    this.EL = checkDim(o, 'EL', opts.EL ?? mV(-54.387), mV(1));
-    this.gL = checkDim(o, 'gL', opts.gL ?? mS(0.03), mS(1));
-    this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(20), mV(1));
-    this.C = checkDim(o, 'C', opts.C ?? uF(1), uF(1));
-    this.V_initializer = opts.V_initializer ?? Uniform(mV(-70), mV(-60));
+    super(inSize, opts, { ENa: 50, gNa: 120, EK: -77, gK: 36, EL: -54.387, gL: 0.03, V_th: 20, C: 1, V_initializer: Uniform(mV(-70), mV(-60)) });
     this.m_initializer = opts.m_initializer;
     this.h_initializer = opts.h_initializer;
     this.n_initializer = opts.n_initializer;
@@ -132,11 +96,7 @@ export class HH extends HHGated {
   override update(x: Quantity = uA(0)): Tensor {
     const V0 = this.V.value, m0 = this.m.value, h0 = this.h.value, n0 = this.n.value;
     // ionic currents at the previous step (uA with the default units)
-    const INa = this.gNa.mul(m0.mul(m0).mul(m0).mul(h0)).mul(V0.sub(this.ENa));
-    const n2 = n0.mul(n0);
-    const IK = this.gK.mul(n2.mul(n2)).mul(V0.sub(this.EK));
-    const IL = this.gL.mul(V0.sub(this.EL));
-    const V = this.stepV(x, V0, [INa, IK, IL]);
+    const V = this.stepV(x, V0, this.channelCurrents(V0, m0, h0, n0));
     this.m.value = this.gateStep(m0, this.m_alpha(V0), this.m_beta(V0));
     this.h.value = this.gateStep(h0, this.h_alpha(V0), this.h_beta(V0));
     this.n.value = this.gateStep(n0, this.n_alpha(V0), this.n_beta(V0));
