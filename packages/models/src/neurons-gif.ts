@@ -18,14 +18,14 @@
  * brainpy.state's optional `ref_var` (a boolean `refractory` state) is not provided.
  */
 import type { Tensor } from '@spiketrace/compiler';
-import { HiddenState, ShortTermState, type nn } from '@spiketrace/state';
+import { HiddenState, type nn } from '@spiketrace/state';
 import { mA, math, mV, ms, ohm, type Quantity } from '@spiketrace/units';
 import { detach } from './detach.ts';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { checkCurrent, checkDim, checkDimensionless } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
-import { neverSpiked, refractoryStep } from './neurons-ref.ts';
+import { Refractory, refractoryStep } from './refractory.ts';
 import { ReluGrad } from './spike.ts';
 
 const perMs = (v: number) => ms(1).rdiv(v);
@@ -178,18 +178,9 @@ export interface GifRefOptions extends GifOptions {
 }
 
 /** brainpy.state.GifRef: Gif whose states all stay at their reset values for tau_ref after a spike. */
-export class GifRef extends Gif {
-  readonly tau_ref: Quantity;
-  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
-
+export class GifRef extends Refractory(Gif, 1.7) {
   constructor(inSize: number | readonly number[], opts: GifRefOptions = {}) {
     super(inSize, opts);
-    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(1.7), ms(1));
-  }
-
-  override initState(opts: nn.InitOptions = {}): void {
-    super.initState(opts);
-    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
   }
 
   override update(x: Quantity = mA(0)): Tensor {

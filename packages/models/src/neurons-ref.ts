@@ -15,45 +15,11 @@
  */
 import type { Tensor } from '@spiketrace/compiler';
 import { ops } from '@spiketrace/compiler';
-import { environ, ShortTermState, type nn } from '@spiketrace/state';
-import { isQuantity, mA, math, mV, ms, Quantity, UnitMismatchError } from '@spiketrace/units';
+import { isQuantity, mA, math, mV, ms, type Quantity, UnitMismatchError } from '@spiketrace/units';
 import { expEulerStep } from './integrators.ts';
-import { checkDim } from './lif.ts';
+import { Refractory, refractoryStep } from './refractory.ts';
 import { AdExIF, ExpIF, type AdExIFOptions, type ExpIFOptions } from './neurons-if.ts';
 import { Izhikevich, type IzhikevichOptions } from './neurons-izhikevich.ts';
-
-/** The time `t` from the environment, checked to be a time Quantity. */
-export function envTime(owner: string): Quantity {
-  const t = environ.get<unknown>('t');
-  if (!isQuantity(t)) throw new TypeError(`${owner}.update: t in the environment must be a time Quantity, e.g. environ.context({ t: u.ms(1) }, ...)`);
-  if (!t.unit.sameDim(ms(1).unit)) {
-    throw new UnitMismatchError(`${owner}.update: t in the environment is in ${t.unit.name}, expected a time`, [t.unit.name, 'ms']);
-  }
-  return t;
-}
-
-/** A fresh last_spike_time (-1e7 ms everywhere, as brainpy.state). */
-export const neverSpiked = (shape: readonly number[]) => math.full(shape, ms(-1e7));
-
-export interface RefractoryNeuron {
-  readonly name: string;
-  readonly tau_ref: Quantity;
-  readonly last_spike_time: ShortTermState<Quantity>;
-}
-
-/**
- * The refractory window of one step (steps 3 and 4 above, shared by the refractory classes):
- * `held` is where the states keep their reset values; `record(V, V_th)` stores the new
- * last_spike_time (V_th: the threshold, fixed or, for GifRef, the new dynamic one).
- */
-export function refractoryStep(n: RefractoryNeuron): { held: Tensor; record(V: Quantity, V_th: Quantity): void } {
-  const t = envTime(n.name);
-  const last = n.last_spike_time.value;
-  return {
-    held: t.sub(last).lt(n.tau_ref),
-    record: (V, V_th) => { n.last_spike_time.value = math.where(V.ge(V_th), t.to(last.unit), last); },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -63,18 +29,9 @@ export interface ExpIFRefOptions extends ExpIFOptions {
 }
 
 /** brainpy.state.ExpIFRef: ExpIF with V held at its reset value for tau_ref after a spike. */
-export class ExpIFRef extends ExpIF {
-  readonly tau_ref: Quantity;
-  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
-
+export class ExpIFRef extends Refractory(ExpIF, 1.7) {
   constructor(inSize: number | readonly number[], opts: ExpIFRefOptions = {}) {
     super(inSize, opts);
-    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(1.7), ms(1));
-  }
-
-  override initState(opts: nn.InitOptions = {}): void {
-    super.initState(opts);
-    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
   }
 
   override update(x: Quantity = mA(0)): Tensor {
@@ -98,18 +55,9 @@ export interface AdExIFRefOptions extends AdExIFOptions {
 }
 
 /** brainpy.state.AdExIFRef: AdExIF with V and w held at their reset values for tau_ref after a spike. */
-export class AdExIFRef extends AdExIF {
-  readonly tau_ref: Quantity;
-  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
-
+export class AdExIFRef extends Refractory(AdExIF, 1.7) {
   constructor(inSize: number | readonly number[], opts: AdExIFRefOptions = {}) {
     super(inSize, opts);
-    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(1.7), ms(1));
-  }
-
-  override initState(opts: nn.InitOptions = {}): void {
-    super.initState(opts);
-    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
   }
 
   override update(x: Quantity = mA(0)): Tensor {
@@ -139,18 +87,9 @@ export interface IzhikevichRefOptions extends IzhikevichOptions {
 }
 
 /** brainpy.state.IzhikevichRef: Izhikevich with V and u held at their reset values for tau_ref after a spike. */
-export class IzhikevichRef extends Izhikevich {
-  readonly tau_ref: Quantity;
-  readonly last_spike_time = new ShortTermState<Quantity>(undefined, { name: 'last_spike_time' });
-
+export class IzhikevichRef extends Refractory(Izhikevich, 0) {
   constructor(inSize: number | readonly number[], opts: IzhikevichRefOptions = {}) {
     super(inSize, opts);
-    this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(0), ms(1));
-  }
-
-  override initState(opts: nn.InitOptions = {}): void {
-    super.initState(opts);
-    this.last_spike_time.reset(neverSpiked(this.stateShape(opts.batchSize)));
   }
 
   override update(x: Quantity = mV(0).div(ms(1))): Tensor {

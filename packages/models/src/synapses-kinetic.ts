@@ -13,13 +13,14 @@
  *   The magnesium block belongs to the output (`MgBlock`).
  */
 import { Tensor } from '@spiketrace/compiler';
-import { environ, HiddenState, ShortTermState, type nn } from '@spiketrace/state';
+import { HiddenState, ShortTermState, type nn } from '@spiketrace/state';
 import { isQuantity, math, mM, mS, ms, Quantity, Unit, UnitMismatchError } from '@spiketrace/units';
 import { Dynamics } from './dynamics.ts';
 import { ParamDescriber } from './describe.ts';
 import { dimensionlessInit, initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { checkDim } from './lif.ts';
+import { envTime } from './refractory.ts';
 
 // ---- shared checks
 
@@ -86,16 +87,6 @@ export function checkSpikes(who: string, varshape: readonly number[], s: unknown
   const sh = t.shape, n = varshape.length;
   if (sh.length > 0 && (sh.length < n || sh.slice(sh.length - n).join() !== varshape.join())) {
     throw new RangeError(`${who}: pre spikes of shape [${sh.join(', ')}] do not fit the synapse's shape [${varshape.join(', ')}]`);
-  }
-  return t;
-}
-
-/** The time `t` from the environment, checked. */
-function envTime(who: string): Quantity {
-  const t = environ.get<unknown>('t');
-  if (!isQuantity(t)) throw new TypeError(`${who}.update: t in the environment must be a time Quantity, e.g. environ.context({ t: u.ms(1) }, ...)`);
-  if (!t.unit.sameDim(ms(1).unit)) {
-    throw new UnitMismatchError(`${who}.update: t in the environment is in ${t.unit.name}, expected a time`, [t.unit.name, 'ms']);
   }
   return t;
 }
