@@ -300,7 +300,8 @@ describe('slice and pad', () => {
     expect(() => ops.slice(x, [0, 0, 3], [2, 3, 5])).toThrow(/slice: axis 2 of \[2, 3, 4\] cannot be sliced 3:5/);
     expect(() => ops.slice(x, [0, 0], [2, 3])).toThrow(/slice: start must list one non-negative integer per axis \(3\)/);
     expect(() => ops.pad(x, [0, -1, 0], [0, 0, 0])).toThrow(/pad: low must list one non-negative integer per axis/);
-    expect(() => ops.sliceAxis(x, 0, 1, 3)).toThrow(/sliceAxis: axis 3 is out of range/);
+    expect(() => ops.sliceAxis(x, 0, 1, 3)).toThrow(/sliceAxis: axis 3 is not an axis of shape \[2, 3, 4\]/);
+    expect(() => ops.sliceAxis(x, 0, 1, 0.5)).toThrow(/sliceAxis: axis 0.5 is not an axis/);
   });
 
   it.each(['dispatch-chain', 'persistent-workgroup'] as const)('GPU equals the reference: f32, i32 and bool, windows on every axis, slices of computed values (%s)', async (lowering) => {

@@ -324,20 +324,26 @@ describe('EventFixedProb', () => {
     expect(Array.from(viaDense.mantissa.data)).toEqual(Array.from(out.mantissa.data));
   });
 
-  it.each(['interpret', 'dispatch-chain', 'persistent-workgroup'] as const)('trainable per-synapse weights: forward and gradients equal a dense Linear with the same weights (%s)', async (lowering) => {
+  it.each([
+    ['interpret', false], ['dispatch-chain', false], ['persistent-workgroup', false], ['dispatch-chain', true], ['persistent-workgroup', true],
+  ] as const)('trainable per-synapse weights: forward and gradients equal a dense Linear with the same weights (%s, pre range %s)', async (lowering, ranged) => {
     const rng = mulberry32(31);
     const nPre = 40, nPost = 50, B = 2, T = 12;
-    const comm = new brainpy.EventFixedProb(nPre, nPost, { prob: 0.1, weight: brainpy.Normal(u.nS(2), u.nS(1), { seed: 9 }), seed: 4, trainable: true, name: 'sparse' });
+    // with a pre range the layer sees 60 neurons' spikes and uses [10, 50): the dense layer gets zero rows outside it
+    const M = ranged ? 60 : nPre, start = ranged ? 10 : 0;
+    const comm = new brainpy.EventFixedProb(nPre, nPost, {
+      prob: 0.1, weight: brainpy.Normal(u.nS(2), u.nS(1), { seed: 9 }), seed: 4, trainable: true, name: 'sparse', ...(ranged ? { preRange: [start, start + nPre] as const } : {}),
+    });
     expect(comm.weightState).toBeInstanceOf(brainstate.ParamState);
     expect([...comm.states(brainstate.ParamState).keys()]).toEqual(['sparse.weightState']);
     expect(comm.quantize).toBeDefined();
     const k = comm.k;
     const w0 = comm.weight.mantissa.data;
     // the dense matrix of the same synapses (repeated targets add up)
-    const W = new Float32Array(nPre * nPost);
-    for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) W[p * nPost + comm.indices[p * k + j]!]! += w0[p * k + j]!;
-    const dense = new brainpy.Linear(nPre, nPost, { weight: u.nS(Tensor.fromArray(W, [nPre, nPost])), bias: u.nS(0), name: 'dense' });
-    const spikes = Tensor.fromArray(Float32Array.from({ length: T * B * nPre }, () => (rng() < 0.3 ? 1 : 0)), [T, B, nPre]);
+    const W = new Float32Array(M * nPost);
+    for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) W[(start + p) * nPost + comm.indices[p * k + j]!]! += w0[p * k + j]!;
+    const dense = new brainpy.Linear(M, nPost, { weight: u.nS(Tensor.fromArray(W, [M, nPost])), bias: u.nS(0), name: 'dense' });
+    const spikes = Tensor.fromArray(Float32Array.from({ length: T * B * M }, () => (rng() < 0.3 ? 1 : 0)), [T, B, M]);
     const target = Tensor.fromArray(Float32Array.from({ length: B * nPost }, () => rng() * 4), [B, nPost]);
     const lossOf = (layer: (s: Tensor) => u.Quantity, g: brainstate.HiddenState<Tensor>) => async () => {
       g.value = Tensor.full([B, nPost], 0);
@@ -362,7 +368,7 @@ describe('EventFixedProb', () => {
     expect(scale).toBeGreaterThan(1e-3);
     // d loss / d w[p, j] = d loss / d W[p, indices[p, j]]
     for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) {
-      expect(Math.abs(gS[p * k + j]! - gD[p * nPost + comm.indices[p * k + j]!]!), `w[${p}, ${j}]`).toBeLessThanOrEqual(1e-4 * scale);
+      expect(Math.abs(gS[p * k + j]! - gD[(start + p) * nPost + comm.indices[p * k + j]!]!), `w[${p}, ${j}]`).toBeLessThanOrEqual(1e-4 * scale);
     }
   });
 

@@ -133,7 +133,7 @@ export function slice(x: Tensor, start: readonly number[], end: readonly number[
 export function sliceAxis(x: Tensor, start: number, end: number, axis = -1): Tensor {
   const r = x.shape.length;
   const k = axis < 0 ? axis + r : axis;
-  if (!(k >= 0 && k < r)) throw new ShapeError(`sliceAxis: axis ${axis} is out of range for shape [${x.shape.join(', ')}]`);
+  if (!(Number.isInteger(axis) && k >= 0 && k < r)) throw new ShapeError(`sliceAxis: axis ${axis} is not an axis of shape [${x.shape.join(', ')}]`);
   return slice(x, x.shape.map((_, j) => (j === k ? start : 0)), x.shape.map((d, j) => (j === k ? end : d)));
 }
 
