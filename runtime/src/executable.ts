@@ -18,13 +18,39 @@ export interface RunInputs {
 export interface RunOptions {
   /** Called after each submitted command buffer completes, with steps done so far. */
   onProgress?: (stepsDone: number, steps: number) => void;
+  /**
+   * Time every dispatch of the first rounds on the GPU (timestamp queries, when the device has
+   * them): RunResult.profile. Each profiled dispatch gets a compute pass of its own, so the
+   * profiled run is a little slower than a plain one; results are the same.
+   */
+  profile?: boolean;
+}
+
+/** GPU time of one kernel of the plan over the profiled rounds. */
+export interface KernelTime {
+  readonly kernel: string;
+  /** What the dispatch runs: the step's kernel bodies merged into it (its WGSL header). */
+  readonly parts: string;
+  readonly dispatches: number;
+  readonly ms: number;
+}
+
+export interface RunProfile {
+  /** Steps covered by the profiled rounds (the first ones). */
+  readonly steps: number;
+  readonly kernels: readonly KernelTime[];
 }
 
 export interface RunResult {
   /** Read-back data per buffer id (ys, and final values of written states and carries). */
   readonly data: Map<number, HostData>;
   readonly gpuMs: number;
+  /** Per-kernel GPU times, when profiling was asked for and the device has timestamp queries. */
+  readonly profile?: RunProfile;
 }
+
+/** A query set holds at most 4096 timestamps (WebGPU): two per profiled dispatch. */
+const MAX_PROFILED_DISPATCHES = 2048;
 
 const UNIFORM_STRIDE = 256;
 
@@ -187,20 +213,35 @@ export class Executable {
     })));
     const dims = plan.kernels.map((k) => this.#grid(k));
     const pings = plan.buffers.some((b) => b.pingPong);
+    const profiled = opts.profile && device.features.has('timestamp-query')
+      ? Math.min(rounds, Math.floor(MAX_PROFILED_DISPATCHES / Math.max(1, plan.kernels.length))) : 0;
+    const queries = profiled > 0 ? device.createQuerySet({ type: 'timestamp', count: 2 * profiled * plan.kernels.length }) : undefined;
     for (let r0 = 0; r0 < rounds; r0 += plan.roundsPerSubmit) {
       const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
       const r1 = Math.min(rounds, r0 + plan.roundsPerSubmit);
+      let pass: GPUComputePassEncoder | undefined;
       for (let r = r0; r < r1; r++) {
         const parity = pings ? r % 2 : 0;
         plan.kernels.forEach((_, ki) => {
+          if (queries && r < profiled) {
+            // a pass per profiled dispatch, timestamped at its start and end
+            pass?.end();
+            const q = 2 * (r * plan.kernels.length + ki);
+            pass = enc.beginComputePass({ timestampWrites: { querySet: queries, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+          } else if (!pass) {
+            pass = enc.beginComputePass();
+          }
           pass.setPipeline(this.#pipelines[ki] as GPUComputePipeline);
           pass.setBindGroup(0, (groups[ki] as GPUBindGroup[])[parity] as GPUBindGroup, [r * stride]);
           const [x, y] = dims[ki] as [number, number];
           pass.dispatchWorkgroups(x, y);
+          if (queries && r < profiled) {
+            pass.end();
+            pass = undefined;
+          }
         });
       }
-      pass.end();
+      pass?.end();
       device.queue.submit([enc.finish()]);
       if (opts.onProgress) {
         const done = Math.min(plan.steps, r1 * plan.stepsPerRound);
@@ -216,7 +257,44 @@ export class Executable {
       if (b.arena) return { buffer: single.get(b.arena.buffer) as GPUBuffer, offset: b.arena.offset * 4 };
       return { buffer: (resident.get(id)?.current ?? single.get(id)) as GPUBuffer, offset: 0 };
     });
-    return { data, gpuMs: performance.now() - t0 };
+    const gpuMs = performance.now() - t0;
+    if (!queries) return { data, gpuMs };
+    const profile = await this.#kernelTimes(queries, profiled);
+    queries.destroy();
+    return { data, gpuMs, profile };
+  }
+
+  /** The profiled dispatches' durations (end minus start of their passes), summed per kernel. */
+  async #kernelTimes(queries: GPUQuerySet, rounds: number): Promise<RunProfile> {
+    const { device } = this.ctx;
+    const bytes = queries.count * 8;
+    const resolved = createBuffer(device, { label: 'timestamps', size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const staging = createBuffer(device, { label: 'timestamps-read', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = device.createCommandEncoder();
+    enc.resolveQuerySet(queries, 0, queries.count, resolved, 0);
+    enc.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const ns = new BigInt64Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    destroyBuffer(staging);
+    destroyBuffer(resolved);
+    const kernels = this.plan.kernels;
+    const total = new Float64Array(kernels.length);
+    for (let r = 0; r < rounds; r++) {
+      for (let ki = 0; ki < kernels.length; ki++) {
+        const q = 2 * (r * kernels.length + ki);
+        // timestamps may be quantized or reordered between passes: never a negative duration
+        total[ki]! += Math.max(0, Number((ns[q + 1] as bigint) - (ns[q] as bigint))) / 1e6;
+      }
+    }
+    return {
+      steps: Math.min(this.plan.steps, rounds * this.plan.stepsPerRound),
+      kernels: kernels.map((k, ki) => {
+        const head = k.wgsl.slice(0, Math.max(0, k.wgsl.indexOf('\n'))).replace(/^\/\/ /, '');
+        return { kernel: k.name, parts: head.includes(': ') ? head.slice(head.indexOf(': ') + 2) : head, dispatches: rounds, ms: total[ki] as number };
+      }),
+    };
   }
 
   async #readback(bufferOf: (id: number) => { buffer: GPUBuffer; offset: number }): Promise<Map<number, HostData>> {

@@ -10,7 +10,7 @@ import {
   activeTape, currentTrace, type GradTape, interpretStep, userFrameOf, lower, optimize, Tensor, Trace, type Graph, type HostArray, type LoweringChoice, type TypedArray,
 } from '@spiketrace/compiler';
 import {
-  acquireDevice, describePlan, doneWithDevice, Executable, ResidentBuffer, type GpuContext, type Plan, type PlanBuffer,
+  acquireDevice, describePlan, doneWithDevice, Executable, ResidentBuffer, type GpuContext, type Plan, type PlanBuffer, type RunProfile,
 } from '@spiketrace/runtime';
 import { isQuantity, type Unit } from '@spiketrace/units';
 import * as environ from '../environ.ts';
@@ -28,6 +28,11 @@ export interface RunOptions {
   lowering?: Lowering;
   /** Progress from completed GPU work: steps done of steps. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Time each kernel on the GPU over the first rounds (timestamp queries, where the device has
+   * them): `lastRun().profile`. Results are unchanged; the profiled rounds run a little slower.
+   */
+  profile?: boolean;
 }
 
 export interface StepRequest {
@@ -82,6 +87,8 @@ export interface RunInfo {
   wallMs: number;
   device?: string;
   plan?: string;
+  /** Per-kernel GPU times of the first rounds, when the run asked for `profile` and the device has timestamp queries. */
+  profile?: RunProfile;
 }
 
 const caches = new WeakMap<object, Map<string, Compiled[]>>();
@@ -302,7 +309,7 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
         return r;
       },
       upload: (b) => (b.role === 'xs' ? perStepData(req, b.index) : (c.captured[b.index] as HostArray).data),
-    }, req.opts.onProgress ? { onProgress: req.opts.onProgress } : {});
+    }, { ...(req.opts.onProgress ? { onProgress: req.opts.onProgress } : {}), ...(req.opts.profile ? { profile: true } : {}) });
     const ysLeaves: ArrayValue[] = [];
     const carryOut: ArrayValue[] = [];
     for (const b of plan.buffers) {
@@ -316,6 +323,7 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
       kind: req.kind, lowering: plan.lowering, steps: req.steps, kernels: plan.kernels.length,
       dispatches: plan.kernels.length * Math.ceil(plan.steps / plan.stepsPerRound),
       wallMs: performance.now() - t0, device: ctx.adapterDescription, plan: describePlan(plan),
+      ...(res.profile ? { profile: res.profile } : {}),
     };
     return { ys: c.rebuildYs(ysLeaves), carry: carryOut };
   } finally {

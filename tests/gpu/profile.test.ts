@@ -1,0 +1,48 @@
+/**
+ * Per-kernel GPU profiling (runtime/src/executable.ts, `profile`): timestamp queries around each
+ * dispatch of the first rounds. On an adapter with timestamp queries (lavapipe has them) every
+ * kernel of the plan gets a time; results are bit-identical to an unprofiled run.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { Tensor } from '@spiketrace/compiler';
+import { acquireDevice } from '@spiketrace/runtime';
+import { u, brainstate, releaseDevice } from 'spiketrace';
+import { coba, packSpikes } from '../../examples/models/coba.ts';
+
+afterAll(() => releaseDevice());
+
+describe('kernel profile', () => {
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('times every kernel of the first rounds; results unchanged (%s)', async (lowering) => {
+    const ctx = await acquireDevice();
+    const net = coba({ n: 400, seed: 3 });
+    const step = (t: u.Quantity) => packSpikes(net.step(t));
+    const steps = 200;
+    const times = u.math.arange(u.ms(0), u.ms(steps * 0.1 - 0.05), u.ms(0.1));
+    const run = async (profile: boolean) => {
+      brainstate.nn.initAllStates(net);
+      const out = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering, profile })) as Tensor;
+      return { data: Array.from(out.data), info: brainstate.transform.lastRun()! };
+    };
+    const plain = await run(false);
+    const timed = await run(true);
+    expect(timed.data).toEqual(plain.data);
+    expect(plain.info.profile).toBeUndefined();
+    if (!ctx.device.features.has('timestamp-query')) {
+      expect(timed.info.profile).toBeUndefined();
+      return;
+    }
+    const p = timed.info.profile!;
+    expect(p.kernels.length).toBe(timed.info.kernels);
+    expect(p.steps).toBeGreaterThan(0);
+    expect(p.steps).toBeLessThanOrEqual(steps);
+    for (const k of p.kernels) {
+      expect(k.kernel).toMatch(/^(k\d+_|wave_|persistent)/);
+      expect(k.parts).toMatch(/k\d+_|persistent workgroup/);
+      expect(k.dispatches).toBeGreaterThan(0);
+      expect(k.ms).toBeGreaterThanOrEqual(0);
+    }
+    const total = p.kernels.reduce((a, k) => a + k.ms, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(timed.info.wallMs);
+  });
+});
