@@ -6,6 +6,11 @@
  * readback) is (long − short) / (steps − steps / 10). One JSON line per configuration.
  *
  *   SIZES=4000,40000 STEPS=10000 LOWERINGS=persistent-workgroup,dispatch-chain node coba-gpu.mjs
+ *
+ * With PROFILE=1 each configuration also makes one profiled call (timestamp queries around the
+ * dispatches of the first rounds, runtime/src/executable.ts) and prints the GPU µs per step of
+ * each kernel: for the persistent workgroup that is the whole shader's time per step without the
+ * host, for the chain it shows which dispatch dominates.
  */
 import { u, brainstate, releaseDevice } from 'spiketrace';
 import { coba, packSpikes, unpackSpikes } from '../../examples/models/coba.ts';
@@ -26,7 +31,14 @@ async function timed(n: number, lowering: brainstate.transform.Lowering, count: 
   };
   const first = await run();
   const calls = [await run(), await run(), await run()].sort((a, b) => a.ms - b.ms);
-  return { first, med: calls[1]! };
+  let profile: { kernel: string; parts: string; usPerStep: number }[] | undefined;
+  if (process.env.PROFILE === '1') {
+    brainstate.nn.initAllStates(net);
+    await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering, profile: true }));
+    const p = brainstate.transform.lastRun()?.profile;
+    profile = p?.kernels.map((k) => ({ kernel: k.kernel, parts: k.parts, usPerStep: (k.ms * 1000) / p.steps }));
+  }
+  return { first, med: calls[1]!, profile };
 }
 
 for (const n of sizes) {
@@ -34,7 +46,7 @@ for (const n of sizes) {
     if (lowering === 'persistent-workgroup' && n > 16384) continue;
     try {
       const short = await timed(n, lowering, Math.round(steps / 10));
-      const { first, med } = await timed(n, lowering, steps);
+      const { first, med, profile } = await timed(n, lowering, steps);
       const sp = unpackSpikes(med.packed.data, steps, n);
       const nE = Math.floor(0.8 * n);
       let e = 0;
@@ -45,6 +57,7 @@ for (const n of sizes) {
         n, lowering: info?.lowering, steps, firstMs: first.ms, medianMs: med.ms, usPerStep: (med.ms * 1000) / steps,
         shortMs: short.med.ms, marginalUsPerStep: ((med.ms - short.med.ms) * 1000) / (steps - Math.round(steps / 10)),
         rateE: e / nE / secs, rateI: (sp.neuron.length - e) / (n - nE) / secs, dispatches: info?.dispatches, device: info?.device,
+        ...(profile ? { profile } : {}),
       }));
     } catch (err) {
       console.log(JSON.stringify({ n, lowering, error: String((err as Error).message).slice(0, 300) }));
