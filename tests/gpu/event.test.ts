@@ -171,7 +171,7 @@ describe('event_count on the GPU: one op, random spike patterns per step', () =>
  * conductance g [..., nPost] decays by 0.5 and takes counts * 0.25. Phases: elementwise (v, spike)
  * -> event_count -> elementwise consumer (g), over several steps of the dispatch chain.
  */
-function network(lead: number[], spikeDtype: 'f32' | 'bool', seed: number) {
+function network(lead: number[], spikeDtype: 'f32' | 'bool', seed: number, secondReader = false) {
   const rng = mulberry32(seed);
   const batch = lead.reduce((a, d) => a * d, 1);
   const idx = connectivity(rng, N_PRE, N_POST, K);
@@ -187,21 +187,23 @@ function network(lead: number[], spikeDtype: 'f32' | 'bool', seed: number) {
     const counts = ops.eventCount(spikeDtype === 'bool' ? fired : ops.cast(fired, 'f32'), idxTensor(idx, N_PRE, K), N_POST);
     const gNew = ops.add(ops.mul(g.read(), 0.5), ops.mul(ops.cast(counts, 'f32'), 0.25)); // weight: counts * w
     g.write(gNew);
-    return { ys: [counts, ops.cast(fired, 'f32')] };
+    // a second reader of the counts (a global op) keeps their zero kernel in the chain
+    return { ys: [counts, ops.cast(fired, 'f32'), ...(secondReader ? [ops.reduce('sum', counts, -1)] : [])] };
   });
   return { tr, idx, batch };
 }
 
 describe('event_count inside a step: elementwise -> event_count -> elementwise consumer', () => {
   const cases = [
-    { lead: [] as number[], dtype: 'f32' as const },
-    { lead: [], dtype: 'bool' as const },
-    { lead: [2], dtype: 'f32' as const },
-    { lead: [2], dtype: 'bool' as const },
+    { lead: [] as number[], dtype: 'f32' as const, second: false },
+    { lead: [], dtype: 'bool' as const, second: false },
+    { lead: [2], dtype: 'f32' as const, second: false },
+    { lead: [2], dtype: 'bool' as const, second: false },
+    { lead: [2], dtype: 'f32' as const, second: true },
   ];
   it.each(cases.flatMap((c) => (['dispatch-chain', 'persistent-workgroup'] as const).map((lowering) => ({ ...c, lowering }))))(
-    'lead [$lead], $dtype spikes, $lowering: 25 steps equal the interpreter and the reference, exactly', async ({ lead, dtype, lowering }) => {
-    const { tr, idx, batch } = network(lead, dtype, 100 + lead.length * 2 + (dtype === 'bool' ? 1 : 0));
+    'lead [$lead], $dtype spikes, second reader $second, $lowering: 25 steps equal the interpreter and the reference, exactly', async ({ lead, dtype, second, lowering }) => {
+    const { tr, idx, batch } = network(lead, dtype, 100 + lead.length * 2 + (dtype === 'bool' ? 1 : 0), second);
     const g = optimize(tr.graph, { verifyEach: true });
     const steps = 25;
     const gain = Float32Array.from({ length: steps }, (_, t) => (t % 5 === 2 ? 2 : 1));
@@ -210,8 +212,15 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
     expect(lower(g, steps, { maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage }).lowering).toBe('persistent-workgroup');
     // each dispatch's first line names the kernels it runs (independent kernels share a dispatch)
     const names = plan.kernels.map((k) => k.wgsl.split('\n')[0]!);
-    expect(names.some((n) => /event_zero/.test(n))).toBe(true);
-    expect(names.findIndex((n) => /event_zero/.test(n))).toBe(names.findIndex((n) => /event_scatter/.test(n)) - 1);
+    if (second) {
+      // counts read by two kernels: a zero kernel clears them, in the dispatch before the scatter
+      expect(names.some((n) => /event_zero/.test(n))).toBe(true);
+      expect(names.findIndex((n) => /event_zero/.test(n))).toBe(names.findIndex((n) => /event_scatter/.test(n)) - 1);
+    } else {
+      // their one reader loads each count and clears it for the next step: no zero kernel
+      expect(names.some((n) => /event_zero/.test(n))).toBe(false);
+      expect(plan.kernels.filter((k) => /\bb\d+\[i\] = 0;/.test(k.wgsl)).length).toBe(1);
+    }
     const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
     expect(gpu.plan.lowering).toBe(lowering);
     const cpu = runOnCpu(g, steps, inputs);
@@ -260,9 +269,9 @@ describe('event_count inside a step: elementwise -> event_count -> elementwise c
   });
 
   it('temporal fusion is refused with a clear error; auto picks the persistent workgroup (small), chain binding types', () => {
-    const g = optimize(network([2], 'bool', 1).tr.graph, { verifyEach: true });
+    const g = optimize(network([2], 'bool', 1, true).tr.graph, { verifyEach: true });
     expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(SpiketraceError);
-    expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(/temporal fusion needs an element-local step.*2 phase\(s\).*dispatch-chain/s);
+    expect(() => lower(g, 10, { lowering: 'temporal-fusion', maxStorageBuffers: 16 })).toThrow(/temporal fusion needs an element-local step.*\d phase\(s\).*dispatch-chain/s);
     const auto = lower(g, 10, { lowering: 'auto', maxStorageBuffers: 16 });
     expect(auto.lowering).toBe('persistent-workgroup');
     // the spike kernel and the spike list share one loop over the neurons (same wave, same size)

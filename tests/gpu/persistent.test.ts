@@ -156,11 +156,11 @@ describe('event_count computing its own spikes', () => {
     const ec = fuseElementwise(g, phaseSplit(g)).kernels.find((x) => x.kind === 'global' && g.node(x.node).op === 'event_count');
     expect(ec?.kind === 'global' && ec.operand !== undefined).toBe(true);
     const plans = await compareAll(tr.graph, steps, { states: tr.states, captured: tr.captured }, EXACT, [...PERSISTENT, { name: 'chain', lowering: 'dispatch-chain' }]);
-    // the chain: the scatter (spikes computed in it) first; the counts cleared after their last
-    // reader, for the next step: a second call of the same Executable must start from zero counts
+    // the chain: the scatter (spikes computed in it) first; the counts' one reader clears them for
+    // the next step (no zero kernel): a second call of the same Executable must start from zero counts
     const heads = plans['chain']!.kernels.map((x) => x.wgsl.split('\n')[0]!);
     expect(heads[0]).toMatch(/event_scatter/);
-    expect(heads[heads.length - 1]).toMatch(/event_zero/);
+    expect(heads.some((h) => /event_zero/.test(h))).toBe(false);
     const inputs = { states: tr.states, captured: tr.captured };
     const again = await runOnGpu(ctx, g, steps, inputs, 'dispatch-chain', {}, 2);
     runOnCpu(g, steps, inputs).ys.forEach((y, i) => expectAllClose(again.ys[i], y, EXACT, `second call of the chain: y#${i}`));

@@ -46,6 +46,12 @@ export interface EmitContext {
     /** pack_bits nodes whose words live in workgroup memory (emitPackShared), within the shader's budget. */
     sharedPack: ReadonlySet<number>;
   };
+  /**
+   * event_count nodes whose one reader, an elementwise kernel reading every count at its own
+   * element, clears each count after loading it (the dispatch chain: see countsClearedByReader):
+   * no zero kernel of their own.
+   */
+  clearedByReader?: ReadonlySet<number>;
 }
 
 function readSide(b: PlanBuffer): PlanBinding['side'] {
@@ -337,7 +343,14 @@ function emitElementwise(g: Graph, spec: ElementwiseKernelSpec, index: number, c
       (fused && src.kind !== 'xs' && src.kind !== 'arg' ? pre : body).push(line);
     } else {
       const { buffer: b } = ctx.bufferOfTemp(id);
-      body.push(`let v${id} = ${bind.load(bind.name(b, 'only', 'read'), indexExpr(n.shape, iter), n.dtype)};`);
+      const at = indexExpr(n.shape, iter);
+      if (ctx.clearedByReader?.has(id) && at === 'i') {
+        // the counts' one reader clears them for the next step's scatter (buffers start zeroed)
+        const arr = bind.name(b, 'only', 'read_write');
+        body.push(`let v${id} = ${bind.load(arr, at, n.dtype)};`, bind.store(arr, at, '0', 'i32'));
+      } else {
+        body.push(`let v${id} = ${bind.load(bind.name(b, 'only', 'read'), at, n.dtype)};`);
+      }
     }
     expr.set(id, `v${id}`);
   }
@@ -634,7 +647,7 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   const want = (j: number) => part === undefined || part === j;
   const out: { body: KernelBody; bind: Bindings }[] = [];
 
-  if (want(0)) {
+  if (want(0) && !ctx.clearedByReader?.has(n.id)) {
     const zb = ctx.bindings ?? new Bindings();
     zb.begin();
     const zout = zb.name(counts, 'only', 'read_write');
