@@ -1,10 +1,11 @@
 /**
  * Per-kernel GPU profiling (runtime/src/executable.ts, `profile`): timestamp queries around each
  * dispatch of the first rounds. On an adapter with timestamp queries (lavapipe has them) every
- * kernel of the plan gets a time; results are bit-identical to an unprofiled run.
+ * kernel of the plan gets a time; results are bit-identical to an unprofiled run. And the
+ * compiler's tuning knobs (`compiler`), which change how a step runs, never what it computes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor } from '@spiketrace/compiler';
+import { lower, Tensor } from '@spiketrace/compiler';
 import { acquireDevice } from '@spiketrace/runtime';
 import { u, brainstate, releaseDevice } from 'spiketrace';
 import { coba, packSpikes } from '../../examples/models/coba.ts';
@@ -44,5 +45,28 @@ describe('kernel profile', () => {
     const total = p.kernels.reduce((a, k) => a + k.ms, 0);
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThanOrEqual(timed.info.wallMs);
+  });
+});
+
+describe('compiler knobs', () => {
+  it('registers off, a smaller persistent workgroup, shorter rounds, unmerged waves: the same spikes', async () => {
+    const net = coba({ n: 600, seed: 5 });
+    const step = (t: u.Quantity) => packSpikes(net.step(t));
+    const steps = 150;
+    const times = u.math.arange(u.ms(0), u.ms(steps * 0.1 - 0.05), u.ms(0.1));
+    const run = async (lowering: 'persistent-workgroup' | 'dispatch-chain', compiler: brainstate.transform.CompilerOptions) => {
+      brainstate.nn.initAllStates(net);
+      const out = await brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering, compiler })) as Tensor;
+      return Array.from(out.data);
+    };
+    const base = await run('persistent-workgroup', {});
+    expect(base.some((w) => w !== 0)).toBe(true);
+    expect(await run('persistent-workgroup', { registers: false })).toEqual(base);
+    expect(await run('persistent-workgroup', { maxWorkgroupSize: 128, stepsPerRound: 7 })).toEqual(base);
+    expect(await run('dispatch-chain', { mergeWaves: false })).toEqual(base);
+    // the knob reaches the shader: no register arrays without registers
+    const g = brainstate.transform.graphsOf(step)[0]!.optimized;
+    expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16 }).kernels[0]!.wgsl).toMatch(/var<private> p\d+/);
+    expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16, registers: false }).kernels[0]!.wgsl).not.toMatch(/var<private> p\d+/);
   });
 });

@@ -50,6 +50,8 @@ export interface LowerOptions {
    * workgroup keeps event counts in workgroup memory when they fit.
    */
   maxWorkgroupStorage?: number;
+  /** Persistent workgroup: keep buffers touched only at the own element in registers (default true). */
+  registers?: boolean;
 }
 
 /** Kernels up to this many invocations run well inside one workgroup's strided loops. */
@@ -130,7 +132,7 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonN
   if (choice === 'persistent-workgroup' || (choice === 'auto' && !fusable && persistentFits)) {
     // the persistent shader adds arena buffers: lay them out on a copy, kept only if chosen
     const withArenas = [...buffers.list];
-    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize, maxBindingBytes, opts.maxWorkgroupStorage ?? 16384);
+    const k = persistentKernel(g, fused, withArenas, ctx, persistentSize, maxBindingBytes, opts.maxWorkgroupStorage ?? 16384, opts.registers ?? true);
     if (choice === 'auto' && k.bindings.length > limit) {
       lowering = 'dispatch-chain';
       kernels = fused.kernels.flatMap((spec, i) => emitKernel(g, spec, i, ctx(false)));
@@ -395,6 +397,7 @@ function packArenas(g: Graph, fused: FusedStep, list: PlanBuffer[], maxBytes: nu
  */
 function persistentKernel(
   g: Graph, fused: FusedStep, list: PlanBuffer[], ctx: (f: boolean, b?: Bindings) => EmitContext, wg: number, maxBytes: number, sharedBytes: number,
+  useRegisters: boolean,
 ): PlanKernel {
   // each event_count gets a list of the (batch, pre) indices that spiked this step (emitEventCompacted)
   const lists = new Map<number, number>();
@@ -413,7 +416,7 @@ function persistentKernel(
   };
   // first pass: which buffers every kernel touches only at its own element; second: those in registers
   const first = emit(new Map());
-  const registers = registerBuffers(first.bodies, list, wg);
+  const registers = useRegisters ? registerBuffers(first.bodies, list, wg) : new Map<number, string>();
   const { bind, bodies } = registers.size ? emit(registers) : first;
   bind.begin(); // the copies' bindings must not count as the last body's accesses
   const copies = list.filter((b) => b.pingPong && !registers.has(b.id)).map((b) => ({

@@ -33,6 +33,19 @@ export interface RunOptions {
    * them): `lastRun().profile`. Results are unchanged; the profiled rounds run a little slower.
    */
   profile?: boolean;
+  /**
+   * Tuning knobs of the compiler, for benchmarks and experiments (the defaults are what the cost
+   * model and the device limits choose): the persistent workgroup's size (at most the device's),
+   * steps per round, register arrays on or off, merging a chain's independent kernels.
+   */
+  compiler?: CompilerOptions;
+}
+
+export interface CompilerOptions {
+  maxWorkgroupSize?: number;
+  stepsPerRound?: number;
+  registers?: boolean;
+  mergeWaves?: boolean;
 }
 
 export interface StepRequest {
@@ -285,11 +298,14 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
-    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}`;
+    const knobs = req.opts.compiler ?? {};
+    const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}/${JSON.stringify(knobs)}`;
     let plan = c.plans.get(planKey);
     if (!plan) {
       plan = lower(c.graph, req.steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: ctx.limits.maxComputeWorkgroupStorageSize, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupStorage: ctx.limits.maxComputeWorkgroupStorageSize, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+        ...knobs,
+        maxWorkgroupSize: Math.min(ctx.limits.maxComputeInvocationsPerWorkgroup, knobs.maxWorkgroupSize ?? Infinity),
       });
       c.plans.set(planKey, plan);
     }

@@ -20,7 +20,7 @@ export interface CheckpointedLoopOptions extends LoopOptions {
 
 function isOptions(x: unknown): x is LoopOptions {
   return typeof x === 'object' && x !== null && !isArrayValue(x) && Object.getPrototypeOf(x) === Object.prototype &&
-    Object.keys(x).every((k) => ['length', 'lowering', 'onProgress', 'profile', 'base'].includes(k));
+    Object.keys(x).every((k) => ['length', 'lowering', 'onProgress', 'profile', 'compiler', 'base'].includes(k));
 }
 
 function stepsOf(what: string, xs: readonly ArrayValue[], length: number | undefined): number {
@@ -40,7 +40,7 @@ function stepsOf(what: string, xs: readonly ArrayValue[], length: number | undef
 /**
  * Run `fn` once per step over the leading axis of `xs` and stack what it returns: `Y[T, ...]`.
  * States the body writes are carried from step to step; their final values are in place when the
- * promise resolves. A trailing plain object is options: `{ length, lowering, onProgress, profile }`.
+ * promise resolves. A trailing plain object is options: `{ length, lowering, onProgress, profile, compiler }`.
  *
  * @example
  * const vs = await environ.context({ dt: u.ms(0.1) }, () =>
