@@ -56,6 +56,24 @@ describe('event_count adjoint', () => {
     expect(vjp.graph.nodes.some((n) => n.op === 'event_gather')).toBe(true);
   });
 
+  it('rows: spikes outside the delivering rows get no cotangent; inside, the dense transpose product', () => {
+    const rows: [number, number] = [10, 30];
+    const tr = traceGraph('rows', (kit) => ({ ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, undefined, undefined, rows), 'f32')] }));
+    const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }], ['input']);
+    const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.5 ? 1 : 0));
+    const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
+    const r = interpretStep(vjp.graph, (src) => {
+      if (src.kind === 'captured') return [...tr.captured, ...vjp.captured][src.index] as HostArray;
+      return src.kind === 'xs' ? { dtype: 'f32', shape: [B, nPre], data: spikes } : { dtype: 'f32', shape: [B, nPost], data: ct };
+    }, 0);
+    const want = ops.matmulWt(Tensor.fromArray(ct, [B, nPost]), dense).data;
+    const got = (r.ys[0] as HostArray).data;
+    for (let b = 0; b < B; b++) for (let p = 0; p < nPre; p++) {
+      const inside = p >= rows[0] && p < rows[1];
+      expect(got[b * nPre + p]).toBeCloseTo(inside ? want[b * nPre + p]! : 0, 4);
+    }
+  });
+
   it('f32 (trainable) weights: d/dspikes is the weighted gather, d/dweights the outer product on the synapses, both times 2^e', () => {
     const Q = { exponent: 10, limit: 2 ** 20 };
     const wf = Float32Array.from({ length: nPre * k }, () => rng() * 4 - 2);

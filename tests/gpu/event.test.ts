@@ -453,3 +453,59 @@ describe('event_count with f32 weights, quantized in the kernel', () => {
     }
   });
 });
+
+/**
+ * arg.rows: only pre rows in [start, end) deliver, whatever the other rows' spikes (a population
+ * inside a larger spike vector). The chain gives invocations to those rows only; the persistent
+ * shader skips the others when listing spikes.
+ */
+describe('event_count restricted to a range of pre rows', () => {
+  it('the CPU reference ignores rows outside; bad ranges are refused', () => {
+    const idx = idxTensor(Int32Array.from([0, 1, 1, 2, 2, 0]), 3, 2);
+    const sp = Tensor.full([3], 1);
+    expect(Array.from(ops.eventCount(sp, idx, 3).data)).toEqual([2, 2, 2]);
+    expect(Array.from(ops.eventCount(sp, idx, 3, undefined, undefined, [1, 3]).data)).toEqual([1, 1, 2]);
+    expect(Array.from(ops.eventCount(sp, idx, 3, undefined, undefined, [1, 1]).data)).toEqual([0, 0, 0]);
+    expect(() => ops.eventCount(sp, idx, 3, undefined, undefined, [2, 4])).toThrow(/rows must be \[start, end\) with 0 <= start <= end <= 3/);
+    expect(() => ops.eventCount(sp, idx, 3, undefined, undefined, [2, 1])).toThrow(/rows must be/);
+  });
+
+  it.each([
+    { lead: [] as number[], lowering: 'dispatch-chain' as const },
+    { lead: [2], lowering: 'dispatch-chain' as const },
+    { lead: [2], lowering: 'persistent-workgroup' as const },
+    { lead: [], lowering: 'persistent-workgroup' as const },
+  ])('lead [$lead], $lowering: spikes outside the rows never deliver (with weights too)', async ({ lead, lowering }) => {
+    const rng = mulberry32(500 + lead.length);
+    const idx = connectivity(rng, N_PRE, N_POST, K);
+    const w = Int32Array.from({ length: N_PRE * K }, () => randInt(rng, -50, 50));
+    const rows: [number, number] = [37, 101];
+    const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
+    const steps = 4;
+    const xs = new Float32Array(steps * n);
+    [0.3, 1, 0.05, 0].forEach((d, t) => xs.set(spikes(rng, n, d, 'f32'), t * n));
+    const tr = traceGraph('event-rows', (kit) => {
+      const s = kit.xs(0, 'f32', [...lead, N_PRE]);
+      return { ys: [ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, undefined, undefined, rows), ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, idxTensor(w, N_PRE, K), undefined, rows)] };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const inputs = { xs: [xs], captured: tr.captured };
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    if (lowering === 'dispatch-chain') {
+      const scatter = gpu.plan.kernels.find((k) => /event_scatter/.test(k.wgsl.split('\n')[0]!))!;
+      expect(scatter.invocations).toBeLessThanOrEqual(2 * (n / N_PRE) * (rows[1] - rows[0]) + 2 * (n / N_PRE) * N_POST);
+    }
+    const m = (n / N_PRE) * N_POST;
+    for (let t = 0; t < steps; t++) {
+      const sp = xs.slice(t * n, (t + 1) * n);
+      for (let i = 0; i < n; i++) if (i % N_PRE < rows[0] || i % N_PRE >= rows[1]) sp[i] = 0; // the rows that deliver
+      expectAllClose(gpu.ys[0]!.subarray(t * m, (t + 1) * m), reference(sp, idx, N_PRE, K, N_POST), EXACT, `counts step ${t}`);
+      const wsum = new Int32Array(m);
+      for (let b = 0; b < n / N_PRE; b++) for (let p = 0; p < N_PRE; p++) {
+        if (!sp[b * N_PRE + p]) continue;
+        for (let j = 0; j < K; j++) wsum[b * N_POST + idx[p * K + j]!]! += w[p * K + j]!;
+      }
+      expectAllClose(gpu.ys[1]!.subarray(t * m, (t + 1) * m), wsum, EXACT, `weighted step ${t}`);
+    }
+  });
+});

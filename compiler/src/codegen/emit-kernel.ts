@@ -666,7 +666,7 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
   const targetAt = operandReader(g, iId, sb, ctx);
   const dst = sb.name(counts, 'only', 'read_write', 'atomic<i32>');
   const batched = total !== nPost;
-  const body = [
+  let body = [
     ...cone.lines,
     `if (${spiked}) {`,
     `  let row = ${batched ? `(i % ${nPre}u)` : 'i'} * ${k}u;`,
@@ -678,7 +678,15 @@ function emitEventCount(g: Graph, spec: GlobalKernelSpec, index: number, ctx: Em
     '  }',
     '}',
   ];
-  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: sizeOf(s.shape), lines: body, helpers } as KernelBody, bind: sb };
+  // only the rows that deliver get an invocation: invocation e is (batch e / width, row start + e % width),
+  // and the body above runs in a block where i is that spike's element
+  const [first, end] = n.arg.rows ?? [0, nPre];
+  const width = end - first;
+  if (width !== nPre) {
+    const at = batched ? `(e / ${width}u) * ${nPre}u + ${first}u + e % ${width}u` : `e + ${first}u`;
+    body = ['let e = i;', '{', `  let i = ${at};`, ...body.map((l) => `  ${l}`), '}'];
+  }
+  const scatter = { body: { name: `k${index}_event_scatter_p${spec.phase}`, invocations: nPre === 0 ? 0 : (sizeOf(s.shape) / nPre) * width, lines: body, helpers } as KernelBody, bind: sb };
   if (ctx.bindings) scatter.body.access = sb.end();
   out.push(scatter);
   return out;
@@ -727,7 +735,10 @@ function emitEventCompacted(g: Graph, spec: GlobalKernelSpec, index: number, bin
     const cone = spec.operand ? spikeCone(g, spec, b, ctx, helpers) : { lines: [], spiked: spikedAt(g, sId, b, ctx) };
     const list = b.name(listBuf, 'only', 'read_write');
     const c = b.workgroupVar(counter, 'atomic<u32>');
-    return [...cone.lines, `if (${cone.spiked}) {`, `  let slot = atomicAdd(&${c}, 1u);`, `  ${b.store(list, 'slot', 'i', 'u32')}`, '}'];
+    // rows outside arg.rows never deliver (the invocations stay one per spike element: they own it)
+    const r = n.arg.rows;
+    const inRows = r && (r[0] !== 0 || r[1] !== nPre) ? ` && i % ${nPre}u >= ${r[0]}u && i % ${nPre}u < ${r[1]}u` : '';
+    return [...cone.lines, `if (${cone.spiked}${inRows}) {`, `  let slot = atomicAdd(&${c}, 1u);`, `  ${b.store(list, 'slot', 'i', 'u32')}`, '}'];
   }, { helpers });
   add('deliver', sizeOf(s.shape) * k, (b) => {
     const list = b.name(listBuf, 'only', 'read');

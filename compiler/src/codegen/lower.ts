@@ -324,7 +324,11 @@ export function stepWork(g: Graph, fused: FusedStep): number {
     const a = g.node(n.src[0] as number);
     if (n.op === 'matmul' || n.op === 'matmul_wt') w += sizeOf(n.shape) * (a.shape[a.shape.length - 1] as number);
     else if (n.op === 'matmul_xt') w += sizeOf(n.shape) * (sizeOf(a.shape) / (a.shape[a.shape.length - 1] as number));
-    else if (n.op === 'event_count') w += sizeOf(a.shape) + sizeOf(n.shape);
+    else if (n.op === 'event_count') {
+      const r = (n as Node<'event_count'>).arg.rows;
+      const nPre = a.shape[a.shape.length - 1] as number;
+      w += (r && nPre > 0 ? (sizeOf(a.shape) / nPre) * (r[1] - r[0]) : sizeOf(a.shape)) + sizeOf(n.shape);
+    }
     else if (n.op === 'take_row' || n.op === 'slice' || n.op === 'pad') w += sizeOf(n.shape);
     else if (n.op === 'event_outer') w += sizeOf(n.shape) * (sizeOf(a.shape) / (a.shape[a.shape.length - 1] as number));
     else w += sizeOf(a.shape);

@@ -52,7 +52,8 @@ export interface OpArgs {
   // src = [spikes [..., nPre] bool|f32, indices i32 [nPre, k], weights? i32 [nPre, k]] -> i32 [..., nPost]:
   // out[b, q] = #{(p, j) : spikes[b, p] != 0 and indices[p, j] == q} (fixed out-degree scatter),
   // or the wrapping sum of those synapses' weights[p, j]
-  event_count: { nPost: number; quantize?: { exponent: number; limit: number } };
+  // rows: only pre rows in [start, end) deliver (a pre population inside a larger spike vector)
+  event_count: { nPost: number; quantize?: { exponent: number; limit: number }; rows?: [number, number] };
   // src = [x [..., nPost] f32, indices i32 [nPre, k], weights? i32|f32 [nPre, k]] -> f32 [..., nPre]:
   // out[b, p] = sum_j weights[p, j] * x[b, indices[p, j]] (event_count's adjoint: cotangents gathered along the connectivity)
   event_gather: null;

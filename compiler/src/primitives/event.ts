@@ -7,7 +7,9 @@
  *   32-bit two's-complement arithmetic; with f32 weights (trainable ones) and arg.quantize, the
  *   sum of quantizeWeight(weights[p, j]) (fixed point with a clip that cannot overflow)
  *
- * Row p of `indices` lists the k post-synaptic targets of pre neuron p (duplicates allowed, each
+ * arg.rows = [start, end) restricts the delivering pre rows (a population inside a larger spike
+ * vector: only its rows are scanned, in every lowering). Row p of `indices` lists the k
+ * post-synaptic targets of pre neuron p (duplicates allowed, each
  * counts). Without weights the op delivers spike *counts*; the caller applies the weight as an
  * elementwise multiply (`counts * w`), which is exactly the homogeneous-weight case of the COBA
  * benchmark. Per-synapse weights are integers: the caller quantizes its float weights to a fixed
@@ -54,7 +56,7 @@ import type { Aval } from '../ir/node.ts';
 import { sizeOf } from '../ir/shape.ts';
 import { nonDifferentiable, type HostArray, type Primitive } from './types.ts';
 import * as ops from '../trace/ops.ts';
-import type { Tensor } from '../trace/tensor.ts';
+import { Tensor } from '../trace/tensor.ts';
 
 export const eventCount: Primitive<'event_count'> = {
   op: 'event_count', kind: 'global',
@@ -66,15 +68,25 @@ export const eventCount: Primitive<'event_count'> = {
   // With integer weights, count[b, q] = sum over edges of weights[p, j] * spikes[b, p], and the
   // gather weighs each target's cotangent the same way.
   vjp: ({ inputs: [spikes, indices, weights], ct, needs, arg }) => {
-    if (weights === undefined) return [needs[0] ? ops.eventGather(ct, indices as Tensor) : null, null];
+    // rows outside arg.rows deliver nothing, so their spikes get no cotangent
+    const inRows = (back: Tensor): Tensor => {
+      const r = arg.rows;
+      const nPre = (indices as Tensor).shape[0] as number;
+      if (!r || (r[0] === 0 && r[1] === nPre)) return back;
+      const mask = new Float32Array(nPre);
+      mask.fill(1, r[0], r[1]);
+      return ops.mul(back, Tensor.fromArray(mask, [nPre]));
+    };
+    if (weights === undefined) return [needs[0] ? inRows(ops.eventGather(ct, indices as Tensor)) : null, null];
     const w = weights as Tensor;
-    if (w.dtype !== 'f32') return [needs[0] ? ops.eventGather(ct, indices as Tensor, w) : null, null, null];
+    if (w.dtype !== 'f32') return [needs[0] ? inRows(ops.eventGather(ct, indices as Tensor, w)) : null, null, null];
     // f32 weights enter as q(w) ~ w 2^e (straight through the rounding): d out / d w = 2^e spikes
     const scale = 2 ** (arg.quantize as QuantizeArg).exponent;
     return [
-      needs[0] ? ops.mul(ops.eventGather(ct, indices as Tensor, w), scale) : null,
+      needs[0] ? inRows(ops.mul(ops.eventGather(ct, indices as Tensor, w), scale)) : null,
       null,
-      needs[2] ? ops.mul(ops.eventOuter(spikes as Tensor, ct, indices as Tensor), scale) : null,
+      // weights of rows that never deliver get no gradient either
+      needs[2] ? ops.mul(ops.eventOuter(arg.rows ? inRowsSpikes(spikes as Tensor, arg.rows) : (spikes as Tensor), ct, indices as Tensor), scale) : null,
     ];
   },
   infer(srcs, arg) {
@@ -108,6 +120,10 @@ export const eventCount: Primitive<'event_count'> = {
     if (typeof nPost !== 'number' || !Number.isInteger(nPost) || nPost <= 0) {
       throw new Error(`event_count: nPost must be a positive integer, got ${String(nPost)}`);
     }
+    const r = arg.rows;
+    if (r !== undefined && !(Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] >= 0 && r[0] <= r[1] && r[1] <= nPre)) {
+      throw new Error(`event_count: rows must be [start, end) with 0 <= start <= end <= ${nPre} (the pre rows), got ${JSON.stringify(r)}`);
+    }
     return { dtype: 'i32', shape: [...spikes.shape.slice(0, -1), nPost] };
   },
   evalCpu(srcs, arg, out) {
@@ -120,9 +136,10 @@ export const eventCount: Primitive<'event_count'> = {
     const amount = weights === undefined ? () => 1
       : weights.dtype === 'f32' ? (s: number) => quantizeWeight(weights.data[s] as number, arg.quantize as QuantizeArg)
         : (s: number) => weights.data[s] as number;
+    const [first, end] = arg.rows ?? [0, nPre];
     for (let b = 0; b < batch; b++) {
       const base = b * nPost;
-      for (let p = 0; p < nPre; p++) {
+      for (let p = first; p < end; p++) {
         if (spikes.data[b * nPre + p] === 0) continue;
         for (let j = 0; j < k; j++) {
           const q = indices.data[p * k + j] as number;
@@ -139,6 +156,15 @@ export const eventCount: Primitive<'event_count'> = {
     throw new Error('event_count is a global op: its kernels come from emitKernel, not an elementwise expression');
   },
 };
+
+/** The spikes with the columns outside `rows` zeroed (bool or f32 kept). */
+function inRowsSpikes(spikes: Tensor, rows: readonly [number, number]): Tensor {
+  const n = spikes.shape[spikes.shape.length - 1] as number;
+  const mask = new Float32Array(n);
+  mask.fill(1, rows[0], rows[1]);
+  const m = Tensor.fromArray(mask, [n]);
+  return spikes.dtype === 'bool' ? ops.binary('and', spikes, ops.compare('ne', m, 0)) : ops.mul(spikes, m);
+}
 
 /**
  * How event_count turns an f32 weight into the integer it adds: i32(round(clamp(w 2^e, -limit,

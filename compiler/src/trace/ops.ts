@@ -99,9 +99,13 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
  * i32 [..., nPost], the number of spikes each post neuron receives this step (duplicates count).
  * Multiply by a (homogeneous) weight to get the delivered input. With `weights` (i32 [nPre, k],
  * fixed-point per-synapse weights) each delivered spike adds its synapse's weight instead of 1;
- * f32 weights (trainable ones) need `quantize` and add quantizeWeight(w). See primitives/event.ts.
+ * f32 weights (trainable ones) need `quantize` and add quantizeWeight(w). `rows` [start, end): only
+ * those pre rows deliver (the others are never read: a population inside a larger spike vector).
+ * See primitives/event.ts.
  */
-export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: { exponent: number; limit: number }): Tensor {
+export function eventCount(
+  spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: { exponent: number; limit: number }, rows?: readonly [number, number],
+): Tensor {
   // concrete connectivity is checked once here, so a bad target is a trace-time error, not a skipped write
   if (!indices.isTraced && indices.dtype === 'i32' && indices.ndim === 2 && Number.isInteger(nPost) && nPost > 0) {
     try {
@@ -110,7 +114,9 @@ export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weigh
       throw new ShapeError((e as Error).message);
     }
   }
-  return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], quantize ? { nPost, quantize: { ...quantize } } : { nPost });
+  return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], {
+    nPost, ...(quantize ? { quantize: { ...quantize } } : {}), ...(rows ? { rows: [rows[0], rows[1]] as [number, number] } : {}),
+  });
 }
 
 /**

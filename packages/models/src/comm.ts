@@ -203,7 +203,8 @@ export class EventFixedProb extends nn.Module {
     }
     const { indices, weights, mask } = this.#operands(m);
     if (mask) s = s.dtype === 'bool' ? ops.binary('and', s, ops.compare('ne', mask, 0)) : ops.mul(s, mask);
-    const counts = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, weights);
+    // a pre range: only its rows are scanned (event_count's rows), the rest are masked too
+    const counts = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, weights, undefined, this.preRange);
     const fixed = this.fixedWeights;
     if (fixed) return new Quantity(ops.mul(ops.cast(counts, 'f32'), fixed.scale), this.weight.unit);
     return this.weight.mul(ops.cast(counts, 'f32'));

@@ -9,6 +9,6 @@
  */
 import { ops, type QuantizeArg, type Tensor } from '@spiketrace/compiler';
 
-export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: QuantizeArg): Tensor {
-  return ops.eventCount(spikes, indices, nPost, weights, quantize);
+export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: QuantizeArg, rows?: readonly [number, number]): Tensor {
+  return ops.eventCount(spikes, indices, nPost, weights, quantize, rows);
 }
