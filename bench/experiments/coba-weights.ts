@@ -11,14 +11,11 @@
  */
 import { u, brainstate, brainpy, releaseDevice } from 'spiketrace';
 import { coba, packSpikes } from '../../examples/models/coba.ts';
+import { numArg } from '../lib/args.ts';
 
-const arg = (name: string, dflt: number): number => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.slice(name.length + 3)) : dflt;
-};
-const N = arg('n', 4000);
-const STEPS = arg('steps', 3000);
-const RUNS = arg('runs', 3);
+const N = numArg('n', 4000);
+const STEPS = numArg('steps', 3000);
+const RUNS = numArg('runs', 3);
 const DT = 0.1;
 const times = u.math.arange(u.ms(0), u.ms(STEPS * DT - DT / 2), u.ms(DT));
 

@@ -12,16 +12,13 @@
  */
 import { ops, Tensor } from '@spiketrace/compiler';
 import { u, brainstate, brainpy, releaseDevice } from 'spiketrace';
+import { argOf, numArg } from '../lib/args.ts';
 
-const arg = (name: string, dflt: string): string => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : dflt;
-};
-const N = Number(arg('n', '4000'));
-const DELAY = Number(arg('delay', '5'));
-const STEPS = Number(arg('steps', '1000'));
-const RUNS = Number(arg('runs', '5'));
-const LOWERING = arg('lowering', 'dispatch-chain') as 'dispatch-chain' | 'persistent-workgroup';
+const N = numArg('n', 4000);
+const DELAY = numArg('delay', 5);
+const STEPS = numArg('steps', 1000);
+const RUNS = numArg('runs', 5);
+const LOWERING = argOf('lowering', 'dispatch-chain') as 'dispatch-chain' | 'persistent-workgroup';
 const dt = u.ms(0.1);
 
 async function measure(mode: 'take_row' | 'masked-sum') {

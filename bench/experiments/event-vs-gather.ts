@@ -14,15 +14,12 @@
 import { mulberry32 as rng } from '../../tests/helpers/random.ts';
 import { lower, ops, Tensor, Trace } from '@spiketrace/compiler';
 import { acquireDevice, releaseDevice, type PlanKernel } from '@spiketrace/runtime';
+import { numArg } from '../lib/args.ts';
 
-const arg = (name: string, dflt: number): number => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.slice(name.length + 3)) : dflt;
-};
-const N = arg('n', 4000);
-const K = arg('k', 80);
-const STEPS = arg('steps', 200);
-const RUNS = arg('runs', 7);
+const N = numArg('n', 4000);
+const K = numArg('k', 80);
+const STEPS = numArg('steps', 200);
+const RUNS = numArg('runs', 7);
 
 
 const ctx = await acquireDevice();

@@ -11,14 +11,11 @@
  */
 import { u, brainstate, releaseDevice } from 'spiketrace';
 import { coba, packSpikes } from '../../examples/models/coba.ts';
+import { argOf, numArg } from '../lib/args.ts';
 
-const arg = (name: string, dflt: string): string => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : dflt;
-};
-const SIZES = arg('n', '4000,40000').split(',').map(Number);
-const STEPS = Number(arg('steps', '600'));
-const LOWERING = arg('lowering', 'dispatch-chain') as 'dispatch-chain' | 'persistent-workgroup' | 'auto';
+const SIZES = argOf('n', '4000,40000').split(',').map(Number);
+const STEPS = numArg('steps', 600);
+const LOWERING = argOf('lowering', 'dispatch-chain') as 'dispatch-chain' | 'persistent-workgroup' | 'auto';
 const DT = 0.1;
 
 const report = [];
