@@ -64,8 +64,15 @@ describe('compiler knobs', () => {
     expect(await run('persistent-workgroup', { registers: false })).toEqual(base);
     expect(await run('persistent-workgroup', { maxWorkgroupSize: 128, stepsPerRound: 7 })).toEqual(base);
     expect(await run('dispatch-chain', { mergeWaves: false })).toEqual(base);
-    // the knob reaches the shader: no register arrays without registers
+    // the knobs reach the shader: no register arrays without registers; 128 invocations when asked
     const g = brainstate.transform.graphsOf(step)[0]!.optimized;
+    expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16, maxWorkgroupSize: 128 }).kernels[0]!.wgsl).toMatch(/@workgroup_size\(128\)/);
+    expect(() => lower(g, 10, { stepsPerRound: 2.5 })).toThrow(/lower: stepsPerRound must be an integer >= 1, got 2.5/);
+    expect(() => lower(g, 10, { maxWorkgroupSize: 16 })).toThrow(/lower: maxWorkgroupSize must be an integer >= 32/);
+    const bad = (compiler: brainstate.transform.CompilerOptions) => brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering: 'persistent-workgroup', compiler }));
+    await expect(bad({ stepsPerRound: Number.NaN })).rejects.toThrow(/forLoop: compiler.stepsPerRound must be an integer >= 1, got NaN/);
+    await expect(bad({ maxWorkgroupSize: 300.5 })).rejects.toThrow(/forLoop: compiler.maxWorkgroupSize must be an integer >= 32/);
+    await expect(bad({ registers: 'no' as never })).rejects.toThrow(/forLoop: compiler.registers must be true or false/);
     expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16 }).kernels[0]!.wgsl).toMatch(/var<private> p\d+/);
     expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16, registers: false }).kernels[0]!.wgsl).not.toMatch(/var<private> p\d+/);
   });

@@ -84,6 +84,7 @@ export function canFuseTime(fused: FusedStep): boolean {
 class TooManyBindings extends SpiketraceError {}
 
 export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
+  checkOptions(opts);
   // Recomputed values load the States they come from, and stored ones add a binding: when a
   // kernel would bind more arrays than the device allows, try storing every crossing value, then
   // recomputing every cheap one (products feeding sums included).
@@ -96,6 +97,21 @@ export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
     }
   }
   throw new Error('unreachable');
+}
+
+/** Throws unless the numeric options that shape the plan are usable (they reach WGSL and u32 uniforms). */
+function checkOptions(opts: LowerOptions): void {
+  const whole = (name: keyof LowerOptions, min: number) => {
+    const v = opts[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
+      throw new RangeError(`lower: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    }
+  };
+  whole('stepsPerRound', 1);
+  whole('roundsPerSubmit', 1);
+  whole('maxWorkgroupSize', 32);
+  whole('workgroupSize', 1);
+  whole('maxStorageBuffers', 1);
 }
 
 function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonNullable<FuseOptions['recompute']>): Plan {
@@ -111,7 +127,8 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonN
   }
   const limit = opts.maxStorageBuffers ?? 8;
   const maxBindingBytes = opts.maxBindingBytes ?? 134_217_728;
-  const persistentSize = Math.min(1024, Math.max(PERSISTENT_WORKGROUP, opts.maxWorkgroupSize ?? PERSISTENT_WORKGROUP));
+  // up to 1024 invocations where the device allows them (WebGPU guarantees 256); a smaller bound is honoured
+  const persistentSize = Math.min(1024, opts.maxWorkgroupSize ?? PERSISTENT_WORKGROUP);
   const buffers = layoutBuffers(g, fused, steps);
   const use = (b: PlanBuffer): BufferUse => ({ buffer: b });
   const cleared = countsClearedByReader(g, fused);

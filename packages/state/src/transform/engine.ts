@@ -31,12 +31,15 @@ export interface RunOptions {
   /**
    * Time each kernel on the GPU over the first rounds (timestamp queries, where the device has
    * them): `lastRun().profile`. Results are unchanged; the profiled rounds run a little slower.
+   * Not under `grad` (see `compiler`).
    */
   profile?: boolean;
   /**
    * Tuning knobs of the compiler, for benchmarks and experiments (the defaults are what the cost
-   * model and the device limits choose): the persistent workgroup's size (at most the device's),
-   * steps per round, register arrays on or off, merging a chain's independent kernels.
+   * model and the device limits choose): the persistent workgroup's size (an integer from 32 to the
+   * device's limit), steps per round, register arrays on or off, merging a chain's independent
+   * kernels. Runs inside `grad` (the forward that saves values, the reverse loop) use the defaults
+   * and are not profiled.
    */
   compiler?: CompilerOptions;
 }
@@ -298,7 +301,7 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
-    const knobs = req.opts.compiler ?? {};
+    const knobs = checkKnobs(req.kind, req.opts.compiler ?? {});
     const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}/${JSON.stringify(knobs)}`;
     let plan = c.plans.get(planKey);
     if (!plan) {
@@ -346,6 +349,22 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
     for (const r of carries) r?.destroy();
     doneWithDevice();
   }
+}
+
+/** The compiler knobs of a run, checked so that a bad one names itself before anything compiles. */
+function checkKnobs(kind: string, k: CompilerOptions): CompilerOptions {
+  const whole = (name: 'maxWorkgroupSize' | 'stepsPerRound', min: number) => {
+    const v = k[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
+      throw new TransformError(`${kind}: compiler.${name} must be an integer >= ${min}, got ${String(v)}`);
+    }
+  };
+  whole('maxWorkgroupSize', 32);
+  whole('stepsPerRound', 1);
+  for (const name of ['registers', 'mergeWaves'] as const) {
+    if (k[name] !== undefined && typeof k[name] !== 'boolean') throw new TransformError(`${kind}: compiler.${name} must be true or false, got ${String(k[name])}`);
+  }
+  return k;
 }
 
 function stacked(req: StepRequest, c: Compiled, k: number, data: TypedArray, b: PlanBuffer | { dtype: HostArray['dtype'] }): ArrayValue {
