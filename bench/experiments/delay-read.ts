@@ -2,6 +2,7 @@
  * Throwaway experiment (measured, not asserted): the cost of reading a delayed State from its
  * ring buffer, `take_row` (one load per element at the run-time row, what delay.ts does) against
  * the masked sum over rows it replaced (`sum_r where(r == row, history, 0)`, L loads per element).
+ * Both variants write with delay.ts's `put_row`, in place since the reads come first.
  *
  *   npx tsx bench/experiments/delay-read.ts [--n=4000] [--delay=5] [--steps=1000] [--runs=5] [--lowering=dispatch-chain]
  *

@@ -97,6 +97,13 @@ export function evalF64(g: Graph, bind: (s: InputSource) => F64): F64[] {
         if (inside) data[o] = x.data[at]!;
       }
       r = { shape: n.shape, data };
+    } else if (n.op === 'put_row') {
+      const [x, index, v] = s as [F64, F64, F64];
+      const m = v.data.length;
+      const row = Math.min(Math.max(index.data[0]!, 0), x.shape[0]! - 1);
+      const data = Float64Array.from(x.data);
+      data.set(v.data, row * m);
+      r = { shape: n.shape, data };
     } else if (n.op === 'take_row') {
       const [x, index] = s as [F64, F64];
       const m = sizeOf(n.shape);

@@ -111,6 +111,10 @@ describe('global ops', () => {
     gradCheck([{ shape: [2, 3], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.pad(x!, [1, 2], [0, 1]), ops.pad(ops.unary('exp', x!), [0, 1], [1, 2])));
   });
 
+  it.each([1, 3, -2, 7])('put_row at %i (clamped into [0, 4))', (row) => {
+    gradCheck([{ shape: [4, 2, 3], gen: uniform(-2, 2) }, { shape: [2, 3], gen: uniform(-2, 2) }], ([x, v]) => ops.mul(ops.putRow(x!, row, ops.unary('sin', v!)), ops.putRow(x!, 2, v!)));
+  });
+
   it.each([2, 0, 3, -4, 9])('take_row at %i (clamped into [0, 4))', (row) => {
     gradCheck([{ shape: [4, 2, 3], gen: uniform(-2, 2) }], ([x]) => ops.mul(ops.takeRow(x!, row), ops.unary('sin', ops.takeRow(x!, 1))));
   });

@@ -277,6 +277,48 @@ describe('global primitives (reductions, reshape) match evalCpu', () => {
   });
 });
 
+describe('put_row: a row written at a run-time index', () => {
+  it('the CPU reference replaces the clamped row; bad rows are refused', () => {
+    const x = Tensor.fromArray(Float32Array.from({ length: 6 }, (_, i) => i), [3, 2]);
+    expect(Array.from(ops.putRow(x, 1, Tensor.fromArray([9, 8])).data)).toEqual([0, 1, 9, 8, 4, 5]);
+    expect(Array.from(ops.putRow(x, 7, Tensor.fromArray([9, 8])).data)).toEqual([0, 1, 2, 3, 9, 8]);
+    expect(() => ops.putRow(x, 0, Tensor.fromArray([1, 2, 3]))).toThrow(/put_row: the row must be f32 \[2\] \(a row of x\), got f32 \[3\]/);
+  });
+
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('a ring buffer State written in place, a copy when read after the write (%s)', async (lowering) => {
+    const rng = mulberry32(66);
+    const L = 5, n = 37, steps = 13;
+    const h0 = Float32Array.from({ length: L * n }, () => rng());
+    const trace = (readAfter: boolean) => traceGraph(`ring-${readAfter}`, (k) => {
+      const hist = k.state('hist', Tensor.fromArray(h0, [L, n]));
+      const ptr = k.state('ptr', Tensor.scalar(0, 'i32'));
+      const x = k.xs(0, 'f32', [n]);
+      const p = ptr.read();
+      const before = hist.read();
+      const old = ops.takeRow(before, ops.binary('mod', ops.add(p, 2), L)); // read before the write
+      const v = ops.add(x, old);
+      hist.write(ops.putRow(before, p, v));
+      ptr.write(ops.binary('mod', ops.add(p, 1), L));
+      // the old buffer read in a phase after the write's (it waits for a sum of the new row): the write must copy
+      return { ys: [old, ...(readAfter ? [ops.mul(before, ops.reduce('sum', v))] : [])] };
+    });
+    for (const readAfter of [false, true]) {
+      const tr = trace(readAfter);
+      const g = optimize(tr.graph, { verifyEach: true });
+      const xs = [Float32Array.from({ length: steps * n }, () => rng())];
+      const inputs = { xs, states: tr.states, captured: tr.captured };
+      const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+      const cpu = runOnCpu(g, steps, inputs);
+      const put = gpu.plan.kernels.find((k) => /put_row/.test(k.wgsl));
+      expect(put, 'a put_row kernel').toBeDefined();
+      const histBuf = gpu.plan.buffers.find((b) => b.role === 'state' && b.shape.join() === `${L},${n}`)!;
+      expect(histBuf.pingPong, `double-buffered when read after the write (${readAfter})`).toBe(readAfter);
+      for (let y = 0; y < cpu.ys.length; y++) expectAllClose(gpu.ys[y], cpu.ys[y], EXACT, `y${y} (${lowering}, read after ${readAfter})`);
+      for (const [slot, v] of cpu.states) expectAllClose(gpu.states.get(slot), v, EXACT, `state ${slot} (${lowering}, read after ${readAfter})`);
+    }
+  });
+});
+
 describe('slice and pad', () => {
   /** Independent: numpy-style x[start:end] by nested coordinates. */
   function sliceRef(x: ArrayLike<number>, shape: number[], start: number[], end: number[]): number[] {

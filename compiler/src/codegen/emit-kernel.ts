@@ -52,6 +52,8 @@ export interface EmitContext {
    * no zero kernel of their own.
    */
   clearedByReader?: ReadonlySet<number>;
+  /** put_row nodes done in place: their State keeps one buffer and only the row is stored (lower.ts, inPlaceRows). */
+  inPlaceRows?: ReadonlySet<number>;
 }
 
 function readSide(b: PlanBuffer): PlanBinding['side'] {
@@ -478,8 +480,11 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   const bind = ctx.bindings ?? new Bindings();
   const result = (v: string, dtype: DType) => resultStores(g, spec, ctx, bind, v, dtype);
   const body: string[] = [];
-  // the first operand may be a literal (a uniform array the tracer folded) as well as a buffer
-  const load = operandReader(g, s.id, bind, ctx);
+  let invocations = sizeOf(n.shape);
+  // the first operand may be a literal (a uniform array the tracer folded) as well as a buffer;
+  // bound when first read (an in-place put_row writes it instead)
+  let reader: ((idx: string) => string) | undefined;
+  const load = (idx: string): string => (reader ??= operandReader(g, s.id, bind, ctx))(idx);
   if ((REDUCE_OPS as readonly string[]).includes(n.op)) {
     const arg = n.arg as { axes: number[] };
     const red = REDUCERS[n.op as ReduceOp];
@@ -531,6 +536,21 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
       body.push(`if (${inside}) { v = ${load(src)}; }`);
       body.push(...result('v', n.dtype));
     }
+  } else if (n.op === 'put_row') {
+    const L = s.shape[0] as number;
+    const m = sizeOf(n.shape) / L;
+    const indexAt = operandReader(g, n.src[1] as number, bind, ctx);
+    const vAt = operandReader(g, n.src[2] as number, bind, ctx);
+    body.push(`let row = u32(clamp(${indexAt('0u')}, 0, ${L - 1}));`);
+    if (ctx.inPlaceRows?.has(n.id)) {
+      // the State's one buffer: one store per element of the row (invocations: the row's size)
+      const own = bind.name(ctx.bufferOfInput(s).buffer, 'only', 'read_write');
+      body.push(bind.store(own, `row * ${m}u + i`, vAt('i'), n.dtype));
+      invocations = m;
+    } else {
+      body.push(`let v = select(${load('i')}, ${vAt(`i % ${m}u`)}, i / ${m}u == row);`);
+      body.push(...result('v', n.dtype));
+    }
   } else if (n.op === 'take_row') {
     // one invocation per output element, reading row clamp(index) of x: one load, wherever the row is
     const L = s.shape[0] as number;
@@ -560,7 +580,7 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
     throw new Error(`emitKernel: no global kernel for op ${n.op}`);
   }
   const name = `k${index}_${n.op}_p${spec.phase}`;
-  return { body: { name, invocations: sizeOf(n.shape), lines: body, helpers: new Set() }, bind };
+  return { body: { name, invocations, lines: body, helpers: new Set() }, bind };
 }
 
 /**

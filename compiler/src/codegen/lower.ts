@@ -129,7 +129,8 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonN
   const maxBindingBytes = opts.maxBindingBytes ?? 134_217_728;
   // up to 1024 invocations where the device allows them (WebGPU guarantees 256); a smaller bound is honoured
   const persistentSize = Math.min(1024, opts.maxWorkgroupSize ?? PERSISTENT_WORKGROUP);
-  const buffers = layoutBuffers(g, fused, steps);
+  const inPlace = inPlaceRows(g, fused);
+  const buffers = layoutBuffers(g, fused, steps, new Set([...inPlace.values()]));
   const use = (b: PlanBuffer): BufferUse => ({ buffer: b });
   const cleared = countsClearedByReader(g, fused);
   const ctx = (isFused: boolean, bindings?: Bindings): EmitContext => ({
@@ -142,6 +143,7 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonN
     ...(bindings ? { bindings } : {}),
     // kernels of their own (not the persistent shader, which clears its counts in workgroup memory)
     ...(!bindings && cleared.size ? { clearedByReader: cleared } : {}),
+    ...(inPlace.size ? { inPlaceRows: new Set(inPlace.keys()) } : {}),
   });
   let lowering: Lowering;
   let kernels: PlanKernel[];
@@ -194,7 +196,8 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonN
       );
     }
   }
-  const readback = buffers.list.filter((b) => b.role === 'ys' || ((b.role === 'state' || b.role === 'carry') && b.pingPong)).map((b) => b.id);
+  const inPlaceKeys = new Set(inPlace.values());
+  const readback = buffers.list.filter((b) => b.role === 'ys' || ((b.role === 'state' || b.role === 'carry') && (b.pingPong || inPlaceKeys.has(`${b.role}:${b.index}`)))).map((b) => b.id);
   return {
     format: 'spiketrace-plan', version: 1, lowering, steps,
     stepsPerRound,
@@ -203,10 +206,11 @@ function lowerFused(g: Graph, steps: number, opts: LowerOptions, recompute: NonN
   };
 }
 
-function layoutBuffers(g: Graph, fused: FusedStep, steps: number) {
+function layoutBuffers(g: Graph, fused: FusedStep, steps: number, inPlaceStates: ReadonlySet<string> = new Set()) {
   const list: PlanBuffer[] = [];
   const keyed = new Map<string, PlanBuffer>();
-  const written = new Set(g.outputs.filter((o) => o.kind === 'state' || o.kind === 'carry').map((o) => `${o.kind}:${o.index}`));
+  // States updated in place keep one buffer: they are not double-buffered
+  const written = new Set(g.outputs.filter((o) => o.kind === 'state' || o.kind === 'carry').map((o) => `${o.kind}:${o.index}`).filter((k) => !inPlaceStates.has(k)));
   const add = (key: string, b: Omit<PlanBuffer, 'id'>): PlanBuffer => {
     let buf = keyed.get(key);
     if (!buf) {
@@ -232,7 +236,7 @@ function layoutBuffers(g: Graph, fused: FusedStep, steps: number) {
     add(key, {
       name: o.kind === 'state' ? o.name : key, role: o.kind === 'y' ? 'ys' : o.kind, index: o.index,
       dtype: n.dtype, shape: [...n.shape], elements: (o.kind === 'y' ? steps : 1) * sizeOf(n.shape),
-      pingPong: o.kind !== 'y',
+      pingPong: o.kind !== 'y' && !inPlaceStates.has(key),
     });
   });
   for (const id of fused.temps) {
@@ -304,6 +308,37 @@ function waveChain(g: Graph, fused: FusedStep, base: EmitContext, arenas: Map<nu
     }
     return out;
   }
+}
+
+/**
+ * put_row nodes that can write their State in place (node id -> "state:<index>"): the row comes
+ * from a State input, the result is that State's new value and nothing else, and every other
+ * reader of the State's old value runs in an earlier phase (so before the write: phases are
+ * separated by dispatches or barriers). The State then keeps one buffer and a step stores one row,
+ * not the whole buffer (a delay's ring buffer: O(n) instead of O(L n)).
+ */
+export function inPlaceRows(g: Graph, fused: FusedStep): Map<number, string> {
+  const out = new Map<number, string>();
+  const uses = new Map<number, number>();
+  for (const n of g.nodes) for (const s of n.src) uses.set(s, (uses.get(s) ?? 0) + 1);
+  for (const o of g.outputs) uses.set(o.node, (uses.get(o.node) ?? 0) + 1);
+  for (const k of fused.kernels) {
+    if (k.kind !== 'global' || g.node(k.node).op !== 'put_row' || k.temp) continue;
+    const p = g.node(k.node);
+    const x = g.node(p.src[0] as number);
+    const src = x.arg as InputSource | undefined;
+    if (x.op !== 'input' || src?.kind !== 'state') continue;
+    const own = g.outputs.filter((o) => o.node === p.id);
+    if (own.length !== 1 || own[0]!.kind !== 'state' || own[0]!.index !== src.index || uses.get(p.id) !== 1) continue;
+    const readsBefore = fused.kernels.every((r) => {
+      if (r === k) return true;
+      const reads = r.kind === 'elementwise' ? r.loads.includes(x.id)
+        : g.node(r.node).src.includes(x.id) || !!r.operand?.loads.includes(x.id);
+      return !reads || r.phase < k.phase;
+    });
+    if (readsBefore) out.set(p.id, `state:${src.index}`);
+  }
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@ import { binaryPrims, cast, comparePrims, constant, unaryPrims, where } from './
 import { eventCount, eventGather, eventOuter } from './event.ts';
 import { reducePrims, reshape } from './reduce.ts';
 import { packBits } from './pack.ts';
-import { takeRow } from './take.ts';
+import { putRow, takeRow } from './take.ts';
 import { pad, slice } from './slice.ts';
 import { matmul, matmulWt, matmulXt } from './matmul.ts';
 import { randUniform } from './random.ts';
@@ -37,6 +37,7 @@ export const PRIMITIVES: PrimitiveTable = {
   slice,
   pad,
   take_row: takeRow,
+  put_row: putRow,
   pack_bits: packBits,
   matmul,
   matmul_wt: matmulWt,

@@ -53,3 +53,51 @@ export const takeRow: Primitive<'take_row'> = {
     throw new Error('take_row is a global op: emit-kernel.ts emits its kernel');
   },
 };
+
+/**
+ * put_row: x with one row replaced at a traced index, x [L, ...rest], index i32 [], v [...rest] ->
+ * [L, ...rest] (JAX's dynamic_update_index_in_dim, clamped as take_row). A ring buffer's write
+ * (packages/models/src/delay.ts). As a value it is a copy with the row replaced; when x is a
+ * State and the result that State's new value, read by nothing after the write, the lowering does
+ * it in place: one store per element of the row instead of a new buffer (lower.ts, inPlaceRows).
+ * Adjoint: the cotangent of x with the row zeroed, and the row's cotangent for v.
+ */
+export const putRow: Primitive<'put_row'> = {
+  op: 'put_row', kind: 'global',
+  vjp: ({ inputs: [x, index], ct, needs }) => {
+    const shape = (x as Tensor).shape;
+    const L = shape[0] as number;
+    const row = ops.minimum(ops.maximum(index as Tensor, 0), L - 1);
+    const rows = Tensor.fromArray(Int32Array.from({ length: L }, (_, r) => r), [L, ...shape.slice(1).map(() => 1)], 'i32');
+    return [
+      needs[0] ? ops.where(ops.compare('eq', rows, row), 0, ct) : null,
+      null,
+      needs[2] ? ops.takeRow(ct, row) : null,
+    ];
+  },
+  infer(srcs) {
+    if (srcs.length !== 3) throw new Error(`put_row takes [x, index, v], got ${srcs.length} operand(s)`);
+    const [x, index, v] = srcs as [Aval, Aval, Aval];
+    if (x.shape.length < 1 || (x.shape[0] as number) < 1) throw new Error(`put_row: x must have at least one row, got shape [${x.shape.join(', ')}]`);
+    if (index.dtype !== 'i32' || index.shape.length !== 0) {
+      throw new Error(`put_row: the index must be an i32 scalar, got ${index.dtype} [${index.shape.join(', ')}]`);
+    }
+    if (v.dtype !== x.dtype || v.shape.join() !== x.shape.slice(1).join()) {
+      throw new Error(`put_row: the row must be ${x.dtype} [${x.shape.slice(1).join(', ')}] (a row of x), got ${v.dtype} [${v.shape.join(', ')}]`);
+    }
+    return { dtype: x.dtype, shape: [...x.shape] };
+  },
+  evalCpu([x, index, v], _arg, out) {
+    const src = x as HostArray;
+    const L = src.shape[0] as number;
+    const n = sizeOf(out.shape) / L;
+    const r = clampRow((index as HostArray).data[0] as number, L);
+    const data = allocArray(src.dtype, sizeOf(out.shape));
+    data.set(src.data as never);
+    data.set((v as HostArray).data as never, r * n);
+    return { dtype: src.dtype, shape: out.shape, data };
+  },
+  emitWgsl() {
+    throw new Error('put_row is a global op: emit-kernel.ts emits its kernel');
+  },
+};

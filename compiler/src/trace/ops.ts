@@ -164,6 +164,11 @@ export function eventOuter(spikes: Tensor, x: Tensor, indices: Tensor): Tensor {
   return bind('event_outer', [spikes, cast(x, 'f32'), indices], null);
 }
 
+/** x [L, ...rest] with row `index` (clamped into [0, L)) replaced by v [...rest]. See primitives/take.ts. */
+export function putRow(x: Tensor, index: TensorLike, v: Tensor): Tensor {
+  return bind('put_row', [x, asTensor(index, 'i32'), v.dtype === x.dtype ? v : cast(v, x.dtype)], null);
+}
+
 /** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */
 export function packBits(x: Tensor): Tensor {
   return bind('pack_bits', [x], null);

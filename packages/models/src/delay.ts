@@ -5,10 +5,11 @@
  * the value of d/dt steps ago (delay 0 = the value written at the end of the last update), as
  * brainstate's buffer does. L = the longest delay asked for + 1, fixed when the owner's States
  * are initialized, so every `at` must be created before `initAllStates`.
- * The write is `where(row == ptr, value, history)`, an elementwise select over the L * n buffer
- * that fuses into the step's elementwise kernel (States are values: a write makes the whole next
- * buffer). The read is `take_row(history, row)`, one load per element at a row known only at run
- * time: a global op, so it runs under every lowering that has global ops, at O(n) work per read.
+ * The write is `put_row(history, ptr, value)` and the read `take_row(history, row)`, rows known
+ * only at run time: global ops, so delays run under every lowering that has global ops. The read
+ * is one load per element; the write, when every read of the buffer comes before it in the step
+ * (reads at the start of the step, as here), is done in place: one store per element of the row
+ * (compiler/src/codegen/lower.ts, inPlaceRows), else a copy of the buffer with the row replaced.
  */
 import { ops, Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState, nn, ShortTermState, type State } from '@spiketrace/state';
@@ -55,8 +56,8 @@ export class StateDelay extends nn.Module {
     const v = this.state.value;
     const q = isQuantity(v) ? v : new Quantity(v, Unit.dimensionless);
     const h = this.history.value;
-    const at = ops.compare('eq', this.#rowsOrThrow(), this.ptr.value);
-    this.history.value = new Quantity(ops.where(at, q.to(h.unit).mantissa, h.mantissa), h.unit);
+    this.#rowsOrThrow();
+    this.history.value = new Quantity(ops.putRow(h.mantissa, this.ptr.value, q.to(h.unit).mantissa), h.unit);
     this.ptr.value = ops.binary('mod', ops.add(this.ptr.value, 1), L);
   }
 
