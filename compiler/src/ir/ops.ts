@@ -62,8 +62,8 @@ export interface OpArgs {
   event_outer: null;
   slice: { start: number[]; end: number[] }; // src = [x]: x[start:end] on every axis (primitives/slice.ts)
   pad: { low: number[]; high: number[] };     // src = [x]: zeros around x, low before and high after on every axis
-  take_row: null;
-  put_row: null;                         // src = [x [L, ...rest], index i32 [], v [...rest]]: x with row clamp(index) replaced by v                        // src = [x [L, ...rest], index i32 []]: [...rest], x[clamp(index, 0, L - 1)]
+  take_row: null;                        // src = [x [L, ...rest], index i32 []]: [...rest], x[clamp(index, 0, L - 1)]
+  put_row: null;                         // src = [x [L, ...rest], index i32 [], v [...rest]]: x with row clamp(index) replaced by v
   pack_bits: null;                       // src = [x [..., n] bool/f32]: u32 [..., ceil(n/32)], bit j of word w = x[32w + j] != 0
   matmul: null;                          // src = [x [..., n], w [n, m]]: [..., m], y = x @ w
   matmul_wt: null;                       // src = [x [..., m], w [n, m]]: [..., n], y = x @ w^T
