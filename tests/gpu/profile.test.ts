@@ -77,3 +77,32 @@ describe('compiler knobs', () => {
     expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16, registers: false }).kernels[0]!.wgsl).not.toMatch(/var<private> p\d+/);
   });
 });
+
+describe('profile and knobs under grad', () => {
+  it('the forward and reverse runs report their kernels; knobs change nothing in the gradients', async () => {
+    const { ParamState, HiddenState } = brainstate;
+    const { ops } = await import('@spiketrace/compiler');
+    const w = new ParamState(Tensor.fromArray([0.3, 0.7, 1.1]), { name: 'w' });
+    const v = new HiddenState(Tensor.full([3], 0), { name: 'v' });
+    const xs = Tensor.fromArray(Float32Array.from({ length: 40 * 3 }, (_, i) => (i % 5) / 4), [40, 3]);
+    const grad = (opts: { profile?: boolean; compiler?: brainstate.transform.CompilerOptions }) => brainstate.transform.grad(async () => {
+      v.value = Tensor.full([3], 0);
+      const ys = await brainstate.transform.forLoop((x: Tensor) => {
+        const nv = ops.add(ops.mul(v.value as Tensor, 0.9), ops.mul(x, w.value as Tensor));
+        v.value = nv;
+        return ops.reduce('sum', nv);
+      }, xs, { lowering: 'dispatch-chain', ...opts }) as Tensor;
+      return ops.reduce('sum', ops.mul(ys, ys));
+    }, { gradStates: w })() as Promise<Tensor>;
+    const plain = Array.from((await grad({})).data);
+    brainstate.transform.runGraphProfile(true);
+    const timed = Array.from((await grad({ profile: true, compiler: { mergeWaves: false } })).data);
+    expect(timed).toEqual(plain);
+    const ctx = await acquireDevice();
+    const kernels = Object.keys(brainstate.transform.runGraphProfile().kernelMs);
+    if (ctx.device.features.has('timestamp-query')) {
+      expect(kernels.some((k) => /reverse/.test(k))).toBe(true);
+      expect(kernels.length).toBeGreaterThan(1);
+    }
+  });
+});

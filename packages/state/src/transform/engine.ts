@@ -19,6 +19,9 @@ import { State } from '../state.ts';
 import { flatten, type Tree } from '../tree.ts';
 import { describeValue, isArrayValue, mantissaOf, unitOfValue, withUnit, type ArrayValue } from '../value.ts';
 import { adoptReadback, residentFor } from './residency.ts';
+import { checkKnobs, type CompilerOptions } from './knobs.ts';
+
+export type { CompilerOptions } from './knobs.ts';
 import { runLoopOnTape, touchesTape } from './grad-loop.ts';
 
 export type Lowering = LoweringChoice | 'interpret';
@@ -31,25 +34,19 @@ export interface RunOptions {
   /**
    * Time each kernel on the GPU over the first rounds (timestamp queries, where the device has
    * them): `lastRun().profile`. Results are unchanged; the profiled rounds run a little slower.
-   * Not under `grad` (see `compiler`).
+   * Under `grad` the runs' kernel times add up in `runGraphProfile().kernelMs`.
    */
   profile?: boolean;
   /**
    * Tuning knobs of the compiler, for benchmarks and experiments (the defaults are what the cost
    * model and the device limits choose): the persistent workgroup's size (an integer from 32 to the
    * device's limit), steps per round, register arrays on or off, merging a chain's independent
-   * kernels. Runs inside `grad` (the forward that saves values, the reverse loop) use the defaults
-   * and are not profiled.
+   * kernels. Under `grad` they apply to every run (the forward that saves values, checkpoint
+   * recomputation, the reverse loop).
    */
   compiler?: CompilerOptions;
 }
 
-export interface CompilerOptions {
-  maxWorkgroupSize?: number;
-  stepsPerRound?: number;
-  registers?: boolean;
-  mergeWaves?: boolean;
-}
 
 export interface StepRequest {
   kind: 'forLoop' | 'scan' | 'jit';
@@ -349,22 +346,6 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
     for (const r of carries) r?.destroy();
     doneWithDevice();
   }
-}
-
-/** The compiler knobs of a run, checked so that a bad one names itself before anything compiles. */
-function checkKnobs(kind: string, k: CompilerOptions): CompilerOptions {
-  const whole = (name: 'maxWorkgroupSize' | 'stepsPerRound', min: number) => {
-    const v = k[name];
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
-      throw new TransformError(`${kind}: compiler.${name} must be an integer >= ${min}, got ${String(v)}`);
-    }
-  };
-  whole('maxWorkgroupSize', 32);
-  whole('stepsPerRound', 1);
-  for (const name of ['registers', 'mergeWaves'] as const) {
-    if (k[name] !== undefined && typeof k[name] !== 'boolean') throw new TransformError(`${kind}: compiler.${name} must be true or false, got ${String(k[name])}`);
-  }
-  return k;
 }
 
 function stacked(req: StepRequest, c: Compiled, k: number, data: TypedArray, b: PlanBuffer | { dtype: HostArray['dtype'] }): ArrayValue {

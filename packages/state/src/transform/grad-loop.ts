@@ -134,7 +134,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
   const topMarks: Mark[] = [];
   let fwd: GraphOutputs;
   if (plain) {
-    fwd = await runGraph(A.save, T, inputsAt(startStates, startCarries, 0, T), lowering).catch((e: unknown) => {
+    fwd = await runGraph(A.save, T, inputsAt(startStates, startCarries, 0, T), lowering, req.opts).catch((e: unknown) => {
       if (e instanceof Error && /more than this device binds/.test(e.message)) {
         e.message += `; under grad a plain ${req.kind} keeps every step's States for the backward pass: use checkpointedForLoop / checkpointedScan, which keep O(base log T)`;
       }
@@ -155,7 +155,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
       topMarks.push({ t0: a, len: Math.min(chunk, T - a), states: st, cs: cc });
       for (let b = a; b < Math.min(a + chunk, T); b += piece) {
         const n = Math.min(piece, a + chunk - b, T - b);
-        const f = await runGraph(c.graph, n, inputsAt(st, cc, b, n), lowering);
+        const f = await runGraph(c.graph, n, inputsAt(st, cc, b, n), lowering, req.opts);
         parts.push(f);
         st = new Map([...st, ...f.states]);
         cc = f.carries;
@@ -215,7 +215,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
           const ct = ctY[k];
           xs[A.ctYOffset + k] = ct ? rows(ct, t0, len, true) : zeros({ dtype: 'f32', shape }, len);
         });
-        const r = await runGraph(A.reverse, len, { states: roStates, xs, carries, captured: reverseCaptured }, reverseLowering);
+        const r = await runGraph(A.reverse, len, { states: roStates, xs, carries, captured: reverseCaptured }, reverseLowering, req.opts);
         carries = r.carries;
         A.xsGrads.forEach((_k, j) => {
           const g = r.ys[j] as HostArray;
@@ -228,7 +228,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
       const segment = async (t0: number, len: number, states: ReadonlyMap<number, HostArray>, cs: readonly HostArray[]): Promise<void> => {
         const base = o.base as number;
         if (len <= base) {
-          const f = await runGraph(A.save, len, inputsAt(states, cs, t0, len), lowering);
+          const f = await runGraph(A.save, len, inputsAt(states, cs, t0, len), lowering, req.opts);
           const saved = A.saved.map((_s, j) => f.ys[A.savedFrom + j] as HostArray);
           holdSaved(bytesOf(saved));
           await reverse(t0, len, saved);
@@ -243,7 +243,7 @@ export async function runLoopOnTape(o: LoopOnTape): Promise<StepResult> {
           const n = Math.min(chunk, t0 + len - a);
           marks.push({ t0: a, len: n, states: s, cs: cc });
           if (a + n < t0 + len) {
-            const f = await runGraph(c.graph, n, inputsAt(s, cc, a, n), lowering);
+            const f = await runGraph(c.graph, n, inputsAt(s, cc, a, n), lowering, req.opts);
             s = new Map([...s, ...f.states]);
             cc = f.carries;
             holdSaved(bytesOf(f.states.values()) + bytesOf(cc));

@@ -9,6 +9,7 @@
 import { interpretStep, lower, type Graph, type HostArray, type TypedArray } from '@spiketrace/compiler';
 import { acquireDevice, doneWithDevice, Executable, ResidentBuffer, type Plan } from '@spiketrace/runtime';
 import type { Lowering } from './engine.ts';
+import { checkKnobs, type CompilerOptions } from './knobs.ts';
 
 export interface GraphInputs {
   /** By state slot index: the value at step entry of the first step. */
@@ -45,31 +46,45 @@ export interface RunGraphProfile {
   compileMs: number;
   /** Runs per lowering, by graph name (e.g. "forLoop_reverse: dispatch-chain"). */
   lowerings: Record<string, number>;
+  /**
+   * GPU ms per kernel over the profiled rounds, by graph name and what the kernel runs (e.g.
+   * "forLoop_reverse: k3_matmul_p1"), for runs under a `profile: true` option.
+   */
+  kernelMs: Record<string, number>;
 }
-const fresh = (): RunGraphProfile => ({ runs: 0, totalMs: 0, executeMs: 0, compileMs: 0, lowerings: {} });
+const fresh = (): RunGraphProfile => ({ runs: 0, totalMs: 0, executeMs: 0, compileMs: 0, lowerings: {}, kernelMs: {} });
 let profile = fresh();
 export function runGraphProfile(reset = false): RunGraphProfile {
-  const p = { ...profile, lowerings: { ...profile.lowerings } };
+  const p = { ...profile, lowerings: { ...profile.lowerings }, kernelMs: { ...profile.kernelMs } };
   if (reset) profile = fresh();
   return p;
 }
 
-export async function runGraph(g: Graph, steps: number, inp: GraphInputs, lowering: Lowering = 'auto'): Promise<GraphOutputs> {
+/** What the transform that runs the graph was asked for: per-kernel profiling, compiler knobs. */
+export interface GraphRunOptions {
+  profile?: boolean;
+  compiler?: CompilerOptions;
+}
+
+export async function runGraph(g: Graph, steps: number, inp: GraphInputs, lowering: Lowering = 'auto', opts: GraphRunOptions = {}): Promise<GraphOutputs> {
   if (lowering === 'interpret') return interpretGraph(g, steps, inp);
   const t0 = performance.now();
   profile.runs++;
+  const knobs = checkKnobs(g.name, opts.compiler ?? {});
   const ctx = await acquireDevice();
   const temps: ResidentBuffer[] = [];
   let exe: Executable | undefined;
   try {
-    const key = `${steps}/${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}@${ctx.generation}`;
+    const key = `${steps}/${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}/${JSON.stringify(knobs)}@${ctx.generation}`;
     let byKey = prepared.get(g);
     if (!byKey) prepared.set(g, (byKey = new Map()));
     let p = byKey.get(key);
     if (!p) {
       const tc = performance.now();
       const plan = lower(g, steps, {
-        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupSize: ctx.limits.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorage: ctx.limits.maxComputeWorkgroupStorageSize, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+        lowering, maxStorageBuffers: ctx.limits.maxStorageBuffersPerShaderStage, maxWorkgroupStorage: ctx.limits.maxComputeWorkgroupStorageSize, cpuAdapter: ctx.cpuAdapter, maxBindingBytes: ctx.limits.maxStorageBufferBindingSize,
+        ...knobs,
+        maxWorkgroupSize: Math.min(ctx.limits.maxComputeInvocationsPerWorkgroup, knobs.maxWorkgroupSize ?? Infinity),
       });
       p = { plan, exe: await Executable.create(ctx, plan) };
       byKey.set(key, p);
@@ -93,8 +108,12 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
         if (!h) throw new Error(`runGraph(${g.name}): no value for ${b.role} ${b.index}`);
         return h.data as Float32Array;
       },
-    });
+    }, opts.profile ? { profile: true } : {});
     profile.executeMs += performance.now() - te;
+    for (const k of res.profile?.kernels ?? []) {
+      const name = `${g.name}: ${k.parts}`;
+      profile.kernelMs[name] = (profile.kernelMs[name] ?? 0) + k.ms;
+    }
     const out: GraphOutputs = { states: new Map(), ys: [], carries: [] };
     const yShape = new Map(g.outputs.filter((o) => o.kind === 'y').map((o) => [o.index, g.node(o.node).shape]));
     for (const b of p.plan.buffers) {
