@@ -408,14 +408,14 @@ describe('regressions (bugs found here, now fixed)', () => {
 
 
 describe('fuseElementwise: recomputing earlier-phase values', () => {
-  const crossing = (make: (v: Tensor, x: Tensor) => Tensor) => {
+  const crossing = (make: (v: Tensor, x: Tensor) => Tensor, alsoOutput = false) => {
     const t = traceGraph('crossing', (k) => {
       const v = k.state('v', Tensor.fromArray(Float32Array.from({ length: 8 }, (_, i) => i / 8)));
       const x = k.xs(0, 'f32', []);
       const a = make(v.read(), x);                       // phase 0
       const m = ops.reduce('sum', v.read());             // phase 1 starts
       v.write(ops.add(a, m));                            // reads a across the phase boundary
-      return { ys: [] };
+      return { ys: alsoOutput ? [a] : [] };              // an output: a is also evaluated in phase 0
     });
     const g = optimize(t.graph);
     return { g, fused: fuseElementwise(g, phaseSplit(g)) };
@@ -427,11 +427,25 @@ describe('fuseElementwise: recomputing earlier-phase values', () => {
     expect(fuseElementwise(g, phaseSplit(g), { recompute: 'none' }).temps.map((id) => g.node(id).op).sort()).toEqual(['div', 'sum']);
   });
 
-  it('a product feeding a sum is stored (a driver may fuse it into a multiply-add in one kernel only)', () => {
-    const { g, fused } = crossing((v, x) => ops.add(ops.mul(v, x), 1));
+  it('a product feeding a sum is stored when evaluated twice (a driver may fuse it into a multiply-add in one copy only), recomputed when the later kernel is its one evaluation', () => {
+    const once = crossing((v, x) => ops.add(ops.mul(v, x), 1));
+    expect(once.fused.temps.map((id) => once.g.node(id).op)).toEqual(['sum']);
+    const { g, fused } = crossing((v, x) => ops.add(ops.mul(v, x), 1), true);
     expect(fused.temps.map((id) => g.node(id).op).sort()).toEqual(['add', 'sum']);
-    const negated = crossing((v, x) => ops.sub(Tensor.scalar(1), bind('neg', [ops.mul(v, x)], null)));
+    const negated = crossing((v, x) => ops.sub(Tensor.scalar(1), bind('neg', [ops.mul(v, x)], null)), true);
     expect(negated.fused.temps.map((id) => negated.g.node(id).op).sort()).toEqual(['sub', 'sum']);
+    // downstream of a contraction evaluated twice: the sum is stored, the product after it recomputed from it
+    const downstream = crossing((v, x) => ops.mul(ops.add(ops.mul(v, x), 1), 2), true);
+    expect(downstream.fused.temps.map((id) => downstream.g.node(id).op).sort()).toEqual(['add', 'sum']);
+    // no kernel computes a contracted sum that another kernel computes too
+    for (const c of [once, { g, fused }, negated, downstream]) {
+      const seen = new Map<number, number>();
+      for (const k of c.fused.kernels) {
+        const computed = k.kind === 'elementwise' ? k.nodes : (k.operand?.nodes ?? []);
+        for (const x of computed) if (['add', 'sub'].includes(c.g.node(x).op)) seen.set(x, (seen.get(x) ?? 0) + 1);
+      }
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    }
     // recompute 'all' (lower's last resort under a binding limit) recomputes it anyway
     expect(fuseElementwise(g, phaseSplit(g), { recompute: 'all' }).temps.map((id) => g.node(id).op)).toEqual(['sum']);
   });

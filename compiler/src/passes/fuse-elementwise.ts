@@ -75,11 +75,9 @@ function opCost(op: string): number {
  * Whether elementwise node `id` (of an earlier phase than a reader) is cheap enough to recompute:
  * its cone, up to materialized values and inputs, costs at most RECOMPUTE_MAX_COST and loads at
  * most RECOMPUTE_MAX_LOADS values. The cone runs through earlier phases too (values recomputed
- * there are recomputed again here), so nested recomputation stays within the same bound. A cone
- * with a product feeding a sum is kept in memory instead: a driver may contract it into one fused
- * multiply-add in one kernel and not in another, and the copies of a value must agree.
+ * there are recomputed again here), so nested recomputation stays within the same bound.
  */
-function recomputable(g: Graph, kept: ReadonlySet<number>, id: number, safe: boolean): boolean {
+function recomputable(g: Graph, kept: ReadonlySet<number>, id: number): boolean {
   const seen = new Set<number>();
   const loads = new Set<number>();
   let cost = 0;
@@ -97,11 +95,16 @@ function recomputable(g: Graph, kept: ReadonlySet<number>, id: number, safe: boo
     cost += opCost(n.op);
     stack.push(...n.src);
   }
-  const inCone = (x: number) => seen.has(x) && !loads.has(x);
-  // a product, possibly negated, is what a compiler folds into a multiply-add
-  const product = (x: number): boolean => inCone(x) && (g.node(x).op === 'mul' || (g.node(x).op === 'neg' && product(g.node(x).src[0] as number)));
-  const contractable = [...seen].some((x) => inCone(x) && ['add', 'sub'].includes(g.node(x).op) && g.node(x).src.some(product));
-  return !(safe && contractable) && cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
+  return cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
+}
+
+/**
+ * The sums with a product operand (possibly negated): what a driver may contract into one fused
+ * multiply-add in one kernel and not in another, so two evaluations of such a node may disagree.
+ */
+function contractedSums(g: Graph): Set<number> {
+  const product = (x: number): boolean => g.node(x).op === 'mul' || (g.node(x).op === 'neg' && product(g.node(x).src[0] as number));
+  return new Set(g.nodes.filter((n) => ['add', 'sub'].includes(n.op) && n.src.some(product)).map((n) => n.id));
 }
 
 export interface FuseOptions {
@@ -138,61 +141,85 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
       else if ((phaseOf[s] as number) < (phaseOf[n.id] as number)) later.add(s);
     });
   }
-  const decide = (s: number) => !temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s, opts.recompute !== 'all'));
+  const decide = (s: number) => !temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s));
   for (const s of [...new Set([...later, ...spikeOperands])].sort((a, b) => a - b)) if (decide(s)) temp.add(s);
-  // what a kernel computes to get `roots` (literals, and elementwise nodes `computes` accepts) and
-  // what it loads (everything else)
-  const cone = (roots: number[], computes: (id: number) => boolean): { nodes: number[]; loads: number[] } => {
-    const nodes = new Set<number>();
-    const loads = new Set<number>();
-    const visit = (id: number): void => {
-      if (nodes.has(id) || loads.has(id)) return;
-      const n = g.node(id);
-      if (n.op === 'const' || (ELEMENTWISE.has(n.op) && computes(id))) {
-        nodes.add(id);
-        n.src.forEach(visit);
-      } else loads.add(id);
-    };
-    roots.forEach(visit);
-    return { nodes: [...nodes].sort((a, b) => a - b), loads: [...loads].sort((a, b) => a - b) };
-  };
-  // 2. roots per phase
-  const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);
-  for (const id of temp) if (isEw(id)) roots[phaseOf[id] as number]!.push({ node: id, target: { kind: 'temp' } });
-  g.outputs.forEach((o, i) => {
-    if (direct.has(o.node)) return;
-    roots[phaseOf[o.node] as number]!.push({ node: o.node, target: { kind: 'output', output: i } });
-  });
-  const kernels: KernelSpec[] = [];
-  for (let p = 0; p < phases.count; p++) {
-    for (const n of g.nodes) {
-      if (!GLOBAL.has(n.op) || phaseOf[n.id] !== p) continue;
-      const spec: GlobalKernelSpec = { kind: 'global', phase: p, node: n.id, outputs: direct.get(n.id) ?? [], temp: temp.has(n.id) };
-      const s = n.src[0] as number;
-      if (n.op === 'event_count' && spikeOperands.has(s) && !temp.has(s)) spec.operand = cone([s], (id) => id === s || !temp.has(id));
-      kernels.push(spec);
-    }
-    // 3. group by iteration shape
-    // largest first; among equal sizes the higher rank first, so [] joins a [1] group
-    const rs = [...(roots[p] ?? [])].sort((a, b) => {
-      const sa = g.node(a.node).shape, sb = g.node(b.node).shape;
-      return sizeOf(sb) - sizeOf(sa) || sb.length - sa.length || a.node - b.node;
-    });
-    const groups: { shape: Shape; stores: { node: number; target: StoreTarget }[] }[] = [];
-    for (const r of rs) {
-      const sh = g.node(r.node).shape;
-      let grp = groups.find((gr) => broadcastsInto(sh, gr.shape));
-      if (!grp) {
-        grp = { shape: tryBroadcast(sh) ?? sh, stores: [] };
-        groups.push(grp);
+  // 'safe': a contracted sum must be evaluated once. Build the kernels; a contracted sum that two
+  // of them compute (a recomputation beside its own phase's, two later kernels, a spike operand's
+  // cone) is stored instead, and the kernels are built again, until none is computed twice. One
+  // evaluation may be the recomputation itself: COBA's decayed conductances and reset V are
+  // recomputed where they are used, not stored by a kernel of their own.
+  const contracted = opts.recompute === 'all' ? new Set<number>() : contractedSums(g);
+  for (;;) {
+    const kernels = build();
+    const seen = new Set<number>();
+    const twice = new Set<number>();
+    for (const k of kernels) {
+      const computed = k.kind === 'elementwise' ? k.nodes : (k.operand?.nodes ?? []);
+      for (const x of computed) {
+        if (!contracted.has(x) || temp.has(x)) continue;
+        if (seen.has(x)) twice.add(x);
+        seen.add(x);
       }
-      grp.stores.push(r);
     }
-    for (const grp of groups) {
-      // this phase's elementwise nodes, and earlier ones that are not materialized (recomputed)
-      const { nodes, loads } = cone(grp.stores.map((r) => r.node), (id) => phaseOf[id] === p || !temp.has(id));
-      kernels.push({ kind: 'elementwise', phase: p, shape: grp.shape, nodes, loads, stores: grp.stores.sort((a, b) => a.node - b.node) });
-    }
+    if (twice.size === 0) return { kernels, temps: [...temp].sort((a, b) => a - b) };
+    for (const x of twice) temp.add(x);
   }
-  return { kernels, temps: [...temp].sort((a, b) => a - b) };
+
+  function build(): KernelSpec[] {
+    // what a kernel computes to get `roots` (literals, and elementwise nodes `computes` accepts) and
+    // what it loads (everything else)
+    const cone = (roots: number[], computes: (id: number) => boolean): { nodes: number[]; loads: number[] } => {
+      const nodes = new Set<number>();
+      const loads = new Set<number>();
+      const visit = (id: number): void => {
+        if (nodes.has(id) || loads.has(id)) return;
+        const n = g.node(id);
+        if (n.op === 'const' || (ELEMENTWISE.has(n.op) && computes(id))) {
+          nodes.add(id);
+          n.src.forEach(visit);
+        } else loads.add(id);
+      };
+      roots.forEach(visit);
+      return { nodes: [...nodes].sort((a, b) => a - b), loads: [...loads].sort((a, b) => a - b) };
+    };
+    // 2. roots per phase
+    const roots: { node: number; target: StoreTarget }[][] = Array.from({ length: phases.count }, () => []);
+    for (const id of temp) if (isEw(id)) roots[phaseOf[id] as number]!.push({ node: id, target: { kind: 'temp' } });
+    g.outputs.forEach((o, i) => {
+      if (direct.has(o.node)) return;
+      roots[phaseOf[o.node] as number]!.push({ node: o.node, target: { kind: 'output', output: i } });
+    });
+    const kernels: KernelSpec[] = [];
+    for (let p = 0; p < phases.count; p++) {
+      for (const n of g.nodes) {
+        if (!GLOBAL.has(n.op) || phaseOf[n.id] !== p) continue;
+        const spec: GlobalKernelSpec = { kind: 'global', phase: p, node: n.id, outputs: direct.get(n.id) ?? [], temp: temp.has(n.id) };
+        const s = n.src[0] as number;
+        if (n.op === 'event_count' && spikeOperands.has(s) && !temp.has(s)) spec.operand = cone([s], (id) => id === s || !temp.has(id));
+        kernels.push(spec);
+      }
+      // 3. group by iteration shape
+      // largest first; among equal sizes the higher rank first, so [] joins a [1] group
+      const rs = [...(roots[p] ?? [])].sort((a, b) => {
+        const sa = g.node(a.node).shape, sb = g.node(b.node).shape;
+        return sizeOf(sb) - sizeOf(sa) || sb.length - sa.length || a.node - b.node;
+      });
+      const groups: { shape: Shape; stores: { node: number; target: StoreTarget }[] }[] = [];
+      for (const r of rs) {
+        const sh = g.node(r.node).shape;
+        let grp = groups.find((gr) => broadcastsInto(sh, gr.shape));
+        if (!grp) {
+          grp = { shape: tryBroadcast(sh) ?? sh, stores: [] };
+          groups.push(grp);
+        }
+        grp.stores.push(r);
+      }
+      for (const grp of groups) {
+        // this phase's elementwise nodes, and earlier ones that are not materialized (recomputed)
+        const { nodes, loads } = cone(grp.stores.map((r) => r.node), (id) => phaseOf[id] === p || !temp.has(id));
+        kernels.push({ kind: 'elementwise', phase: p, shape: grp.shape, nodes, loads, stores: grp.stores.sort((a, b) => a.node - b.node) });
+      }
+    }
+    return kernels;
+  }
 }
