@@ -437,7 +437,7 @@ describe('fuseElementwise: recomputing earlier-phase values', () => {
     // downstream of a contraction evaluated twice: the sum is stored, the product after it recomputed from it
     const downstream = crossing((v, x) => ops.mul(ops.add(ops.mul(v, x), 1), 2), true);
     expect(downstream.fused.temps.map((id) => downstream.g.node(id).op).sort()).toEqual(['add', 'sum']);
-    // no kernel computes a contracted sum that another kernel computes too
+    // no contracted sum is recomputed by a later kernel while another kernel computes it too
     for (const c of [once, { g, fused }, negated, downstream]) {
       const seen = new Map<number, number>();
       for (const k of c.fused.kernels) {
@@ -446,6 +446,9 @@ describe('fuseElementwise: recomputing earlier-phase values', () => {
       }
       expect([...seen.values()].every((n) => n === 1)).toBe(true);
     }
+    // helpers with multiply-adds inside (exprel's series) count as contracted too
+    const series = crossing((v, x) => bind('exprel', [ops.mul(v, x)], null), true);
+    expect(series.fused.temps.map((id) => series.g.node(id).op).sort()).toEqual(['exprel', 'sum']);
     // recompute 'all' (lower's last resort under a binding limit) recomputes it anyway
     expect(fuseElementwise(g, phaseSplit(g), { recompute: 'all' }).temps.map((id) => g.node(id).op)).toEqual(['sum']);
   });

@@ -98,13 +98,17 @@ function recomputable(g: Graph, kept: ReadonlySet<number>, id: number): boolean 
   return cost <= RECOMPUTE_MAX_COST && loads.size <= RECOMPUTE_MAX_LOADS;
 }
 
+/** Ops whose WGSL helpers hold multiply-adds of their own (Horner series, a - b floor(a / b)). */
+const CONTRACTED_INSIDE = new Set(['exprel', 'expm1', 'log1p']);
+
 /**
- * The sums with a product operand (possibly negated): what a driver may contract into one fused
- * multiply-add in one kernel and not in another, so two evaluations of such a node may disagree.
+ * The nodes a driver may contract into fused multiply-adds in one kernel and not in another, so
+ * that two evaluations of one of them may disagree: sums with a product operand (possibly
+ * negated), and ops whose helpers contain multiply-adds (exprel, expm1, log1p, f32 mod).
  */
 function contractedSums(g: Graph): Set<number> {
   const product = (x: number): boolean => g.node(x).op === 'mul' || (g.node(x).op === 'neg' && product(g.node(x).src[0] as number));
-  return new Set(g.nodes.filter((n) => ['add', 'sub'].includes(n.op) && n.src.some(product)).map((n) => n.id));
+  return new Set(g.nodes.filter((n) => (['add', 'sub'].includes(n.op) && n.src.some(product)) || CONTRACTED_INSIDE.has(n.op) || (n.op === 'mod' && n.dtype === 'f32')).map((n) => n.id));
 }
 
 export interface FuseOptions {
@@ -143,25 +147,28 @@ export function fuseElementwise(g: Graph, phases: Phases, opts: FuseOptions = {}
   }
   const decide = (s: number) => !temp.has(s) && (opts.recompute === 'none' || !recomputable(g, temp, s));
   for (const s of [...new Set([...later, ...spikeOperands])].sort((a, b) => a - b)) if (decide(s)) temp.add(s);
-  // 'safe': a contracted sum must be evaluated once. Build the kernels; a contracted sum that two
-  // of them compute (a recomputation beside its own phase's, two later kernels, a spike operand's
-  // cone) is stored instead, and the kernels are built again, until none is computed twice. One
-  // evaluation may be the recomputation itself: COBA's decayed conductances and reset V are
-  // recomputed where they are used, not stored by a kernel of their own.
+  // 'safe': a contracted node must not be recomputed beside another evaluation. Build the kernels;
+  // one that a later phase's kernel recomputes while another kernel (of its own phase or a later
+  // one, a spike operand's cone included) computes it too is stored instead, and the kernels are
+  // built again, until none is. One evaluation may be the recomputation itself: COBA's decayed
+  // conductances and reset V are recomputed where they are used, not stored by a kernel of their
+  // own. (Kernels of one phase with different shapes each compute that phase's nodes they need,
+  // stored or not: they cannot read each other's stores. That was so before and is not covered.)
   const contracted = opts.recompute === 'all' ? new Set<number>() : contractedSums(g);
   for (;;) {
     const kernels = build();
-    const seen = new Set<number>();
-    const twice = new Set<number>();
+    const own = new Map<number, number>();
+    const later = new Map<number, number>();
     for (const k of kernels) {
       const computed = k.kind === 'elementwise' ? k.nodes : (k.operand?.nodes ?? []);
       for (const x of computed) {
         if (!contracted.has(x) || temp.has(x)) continue;
-        if (seen.has(x)) twice.add(x);
-        seen.add(x);
+        const m = k.phase > (phaseOf[x] as number) ? later : own;
+        m.set(x, (m.get(x) ?? 0) + 1);
       }
     }
-    if (twice.size === 0) return { kernels, temps: [...temp].sort((a, b) => a - b) };
+    const twice = [...later].filter(([x, n]) => n > 1 || own.has(x)).map(([x]) => x);
+    if (twice.length === 0) return { kernels, temps: [...temp].sort((a, b) => a - b) };
     for (const x of twice) temp.add(x);
   }
 
