@@ -40,7 +40,7 @@ describe('event_count adjoint', () => {
     ['per-synapse weights (W: their sums per edge)', true],
   ] as const)('%s: the dense transpose product ct @ C^T, through vjpGraph on the reference', (_what, weighted) => {
     const tr = traceGraph('counts', (kit) => ({
-      ys: [ops.mul(ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, weighted ? weights : undefined), 'f32'), 1.5)],
+      ys: [ops.mul(ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, weighted ? { weights } : {}), 'f32'), 1.5)],
     }));
     const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }], ['input']);
     const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.3 ? 1 : 0));
@@ -58,7 +58,7 @@ describe('event_count adjoint', () => {
 
   it('rows: spikes outside the delivering rows get no cotangent; inside, the dense transpose product', () => {
     const rows: [number, number] = [10, 30];
-    const tr = traceGraph('rows', (kit) => ({ ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, undefined, undefined, rows), 'f32')] }));
+    const tr = traceGraph('rows', (kit) => ({ ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, { rows }), 'f32')] }));
     const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }], ['input']);
     const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.5 ? 1 : 0));
     const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
@@ -80,7 +80,7 @@ describe('event_count adjoint', () => {
     const spikes = Float32Array.from({ length: B * nPre }, () => (rng() < 0.4 ? 1 : 0));
     const ct = Float32Array.from({ length: B * nPost }, () => rng() * 2 - 1);
     const tr = traceGraph('f32w', (kit) => ({
-      ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, kit.xs(1, 'f32', [nPre, k]), Q), 'f32')],
+      ys: [ops.cast(ops.eventCount(kit.xs(0, 'f32', [B, nPre]), indices, nPost, { weights: kit.xs(1, 'f32', [nPre, k]), quantize: Q }), 'f32')],
     }));
     const vjp = vjpGraph(tr.graph, [{ kind: 'xs', index: 0 }, { kind: 'xs', index: 1 }], ['input']);
     const r = interpretStep(vjp.graph, (src) => {
@@ -175,7 +175,7 @@ describe('BPTT through event-driven synapses', () => {
       const spk = ops.heaviside(ops.sub(nv, 1), 'Sigmoid', [4]);
       v.value = ops.sub(nv, spk);
       const input = event
-        ? ops.cast(ops.eventCount(spk, indices, nPost, weighted ? weights : undefined), 'f32')
+        ? ops.cast(ops.eventCount(spk, indices, nPost, weighted ? { weights } : {}), 'f32')
         : ops.matmul(spk, weighted ? denseWeighted : dense);
       const ng = ops.add(ops.mul(g.value as Tensor, 0.9), ops.mul(input, gsyn.value as Tensor));
       g.value = ng;

@@ -331,19 +331,19 @@ describe('event_count with per-synapse integer weights', () => {
     for (const lead of [[], [3]]) {
       const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
       const sp = spikes(rng, n, 0.4, 'f32');
-      const out = ops.eventCount(Tensor.fromArray(sp, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, idxTensor(w, N_PRE, K));
+      const out = ops.eventCount(Tensor.fromArray(sp, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, { weights: idxTensor(w, N_PRE, K) });
       expectAllClose(out.data, weightedReference(sp, idx, w, N_PRE, K, N_POST), EXACT, `eager [${lead}]`);
     }
     // two synapses onto one target whose weights sum past 2^31 - 1 wrap around
-    const big = ops.eventCount(Tensor.fromArray([1, 1]), idxTensor(Int32Array.from([0, 0]), 2, 1), 1, idxTensor(Int32Array.from([2 ** 31 - 1, 2]), 2, 1));
+    const big = ops.eventCount(Tensor.fromArray([1, 1]), idxTensor(Int32Array.from([0, 0]), 2, 1), 1, { weights: idxTensor(Int32Array.from([2 ** 31 - 1, 2]), 2, 1) });
     expect(Array.from(big.data)).toEqual([-(2 ** 31) + 1]);
   });
 
   it('rejects weights of the wrong dtype or shape', () => {
     const sp = Tensor.fromArray([1, 0, 1, 0]);
     const idx = idxTensor(new Int32Array(8), 4, 2);
-    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Uint8Array(8), [4, 2], 'bool'))).toThrow(/event_count: weights must be i32 or f32, got bool/);
-    expect(() => ops.eventCount(sp, idx, 3, idxTensor(new Int32Array(8), 2, 4))).toThrow(/weights have shape \[2, 4\] but indices \[4, 2\]; one weight per synapse/);
+    expect(() => ops.eventCount(sp, idx, 3, { weights: Tensor.fromArray(new Uint8Array(8), [4, 2], 'bool') })).toThrow(/event_count: weights must be i32 or f32, got bool/);
+    expect(() => ops.eventCount(sp, idx, 3, { weights: idxTensor(new Int32Array(8), 2, 4) })).toThrow(/weights have shape \[2, 4\] but indices \[4, 2\]; one weight per synapse/);
   });
 
   const cases = [
@@ -362,7 +362,7 @@ describe('event_count with per-synapse integer weights', () => {
     const xs = dtype === 'f32' ? new Float32Array(steps * n) : new Uint8Array(steps * n);
     densities.forEach((d, t) => xs.set(spikes(rng, n, d, dtype), t * n));
     const tr = traceGraph('event-weighted', (kit) => ({
-      ys: [ops.eventCount(kit.xs(0, dtype, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, idxTensor(w, N_PRE, K))],
+      ys: [ops.eventCount(kit.xs(0, dtype, [...lead, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, { weights: idxTensor(w, N_PRE, K) })],
     }));
     const g = optimize(tr.graph, { verifyEach: true });
     const inputs = { xs: [xs], captured: tr.captured };
@@ -406,8 +406,8 @@ describe('event_count with f32 weights, quantized in the kernel', () => {
   it('the rule asks for quantize; quantizeWeight rounds half to even and clips', () => {
     const sp = Tensor.fromArray([1, 0, 1, 0]);
     const idx = idxTensor(new Int32Array(8), 4, 2);
-    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Float32Array(8), [4, 2]))).toThrow(/f32 weights need arg.quantize/);
-    expect(() => ops.eventCount(sp, idx, 3, Tensor.fromArray(new Float32Array(8), [4, 2]), { exponent: 1, limit: 3 })).toThrow(/f32 weights need arg.quantize/);
+    expect(() => ops.eventCount(sp, idx, 3, { weights: Tensor.fromArray(new Float32Array(8), [4, 2]) })).toThrow(/f32 weights need arg.quantize/);
+    expect(() => ops.eventCount(sp, idx, 3, { weights: Tensor.fromArray(new Float32Array(8), [4, 2]), quantize: { exponent: 1, limit: 3 } })).toThrow(/f32 weights need arg.quantize/);
     expect(quantizeWeight(1.5 / 2 ** 20, Q)).toBe(2);
     expect(quantizeWeight(2.5 / 2 ** 20, Q)).toBe(2);
     expect(quantizeWeight(-1.5 / 2 ** 20, Q)).toBe(-2);
@@ -421,14 +421,14 @@ describe('event_count with f32 weights, quantized in the kernel', () => {
     const idx = idxTensor(Int32Array.from([0, 0, 0]), 3, 1);
     const w = Tensor.fromArray(Float32Array.from([1, Number.NaN, 1]), [3, 1]);
     const q = { exponent: 4, limit: 2 ** 20 };
-    expect(Array.from(ops.eventCount(Tensor.full([3], 1), idx, 1, w, q).data)).toEqual([32]);
-    const tr = traceGraph('nan-w', (kit) => ({ ys: [ops.eventCount(kit.xs(0, 'f32', [3]), idx, 1, w, q)] }));
+    expect(Array.from(ops.eventCount(Tensor.full([3], 1), idx, 1, { weights: w, quantize: q }).data)).toEqual([32]);
+    const tr = traceGraph('nan-w', (kit) => ({ ys: [ops.eventCount(kit.xs(0, 'f32', [3]), idx, 1, { weights: w, quantize: q })] }));
     const g = optimize(tr.graph, { verifyEach: true });
     for (const lowering of ['dispatch-chain', 'persistent-workgroup'] as const) {
       const gpu = await runOnGpu(ctx, g, 1, { xs: [new Float32Array(3).fill(1)], captured: tr.captured }, lowering);
       expect(Array.from(gpu.ys[0]!), lowering).toEqual([32]);
     }
-    expect(() => ops.eventCount(Tensor.full([3], 1), idx, 1, w, { exponent: 128, limit: 2 ** 20 })).toThrow(/exponent \(an integer in \[-126, 127\]/);
+    expect(() => ops.eventCount(Tensor.full([3], 1), idx, 1, { weights: w, quantize: { exponent: 128, limit: 2 ** 20 } })).toThrow(/exponent \(an integer in \[-126, 127\]/);
   });
 
   it.each(['dispatch-chain', 'persistent-workgroup'] as const)('random weights (some clipped), batched, step by step (%s)', async (lowering) => {
@@ -440,7 +440,7 @@ describe('event_count with f32 weights, quantized in the kernel', () => {
     const xs = new Float32Array(steps * n);
     [0.2, 1, 0, 0.05].forEach((d, t) => xs.set(spikes(rng, n, d, 'f32'), t * n));
     const tr = traceGraph('event-f32w', (kit) => ({
-      ys: [ops.eventCount(kit.xs(0, 'f32', [2, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, Tensor.fromArray(w, [N_PRE, K]), Q)],
+      ys: [ops.eventCount(kit.xs(0, 'f32', [2, N_PRE]), idxTensor(idx, N_PRE, K), N_POST, { weights: Tensor.fromArray(w, [N_PRE, K]), quantize: Q })],
     }));
     const g = optimize(tr.graph, { verifyEach: true });
     const gpu = await runOnGpu(ctx, g, steps, { xs: [xs], captured: tr.captured }, lowering);
@@ -464,10 +464,10 @@ describe('event_count restricted to a range of pre rows', () => {
     const idx = idxTensor(Int32Array.from([0, 1, 1, 2, 2, 0]), 3, 2);
     const sp = Tensor.full([3], 1);
     expect(Array.from(ops.eventCount(sp, idx, 3).data)).toEqual([2, 2, 2]);
-    expect(Array.from(ops.eventCount(sp, idx, 3, undefined, undefined, [1, 3]).data)).toEqual([1, 1, 2]);
-    expect(Array.from(ops.eventCount(sp, idx, 3, undefined, undefined, [1, 1]).data)).toEqual([0, 0, 0]);
-    expect(() => ops.eventCount(sp, idx, 3, undefined, undefined, [2, 4])).toThrow(/rows must be \[start, end\) with 0 <= start <= end <= 3/);
-    expect(() => ops.eventCount(sp, idx, 3, undefined, undefined, [2, 1])).toThrow(/rows must be/);
+    expect(Array.from(ops.eventCount(sp, idx, 3, { rows: [1, 3] }).data)).toEqual([1, 1, 2]);
+    expect(Array.from(ops.eventCount(sp, idx, 3, { rows: [1, 1] }).data)).toEqual([0, 0, 0]);
+    expect(() => ops.eventCount(sp, idx, 3, { rows: [2, 4] })).toThrow(/rows must be \[start, end\) with 0 <= start <= end <= 3/);
+    expect(() => ops.eventCount(sp, idx, 3, { rows: [2, 1] })).toThrow(/rows must be/);
   });
 
   it.each([
@@ -486,7 +486,7 @@ describe('event_count restricted to a range of pre rows', () => {
     [0.3, 1, 0.05, 0].forEach((d, t) => xs.set(spikes(rng, n, d, 'f32'), t * n));
     const tr = traceGraph('event-rows', (kit) => {
       const s = kit.xs(0, 'f32', [...lead, N_PRE]);
-      return { ys: [ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, undefined, undefined, rows), ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, idxTensor(w, N_PRE, K), undefined, rows)] };
+      return { ys: [ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { rows }), ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { weights: idxTensor(w, N_PRE, K), rows })] };
     });
     const g = optimize(tr.graph, { verifyEach: true });
     const inputs = { xs: [xs], captured: tr.captured };

@@ -539,9 +539,8 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   } else if (n.op === 'put_row') {
     const L = s.shape[0] as number;
     const m = sizeOf(n.shape) / L;
-    const indexAt = operandReader(g, n.src[1] as number, bind, ctx);
     const vAt = operandReader(g, n.src[2] as number, bind, ctx);
-    body.push(`let row = u32(clamp(${indexAt('0u')}, 0, ${L - 1}));`);
+    body.push(rowLine(g, n.src[1] as number, L, bind, ctx));
     if (ctx.inPlaceRows?.has(n.id)) {
       // the State's one buffer: one store per element of the row (invocations: the row's size)
       const own = bind.name(ctx.bufferOfInput(s).buffer, 'only', 'read_write');
@@ -554,8 +553,7 @@ function emitGlobal(g: Graph, spec: GlobalKernelSpec, index: number, ctx: EmitCo
   } else if (n.op === 'take_row') {
     // one invocation per output element, reading row clamp(index) of x: one load, wherever the row is
     const L = s.shape[0] as number;
-    const indexAt = operandReader(g, n.src[1] as number, bind, ctx);
-    body.push(`let row = u32(clamp(${indexAt('0u')}, 0, ${L - 1}));`);
+    body.push(rowLine(g, n.src[1] as number, L, bind, ctx));
     body.push(...result(load(`row * ${sizeOf(n.shape)}u + i`), n.dtype));
   } else if (n.op === 'pack_bits') {
     // word i of row r packs inputs 32*(i % words) .. of that row; bits past n stay 0
@@ -597,6 +595,11 @@ function resultStores(g: Graph, spec: GlobalKernelSpec, ctx: EmitContext, bind: 
       : bind.store(bind.name(b, 'next', 'read_write'), 'i', v, dtype));
   }
   return lines;
+}
+
+/** `let row`: the row take_row / put_row address, their i32 index operand clamped into [0, L). */
+function rowLine(g: Graph, indexId: number, L: number, bind: Bindings, ctx: EmitContext): string {
+  return `let row = u32(clamp(${operandReader(g, indexId, bind, ctx)('0u')}, 0, ${L - 1}));`;
 }
 
 /**
@@ -643,8 +646,9 @@ function operandReader(g: Graph, id: number, bind: Bindings, ctx: EmitContext): 
  * event_count (primitives/event.ts). In the persistent shader: the zero kernel, then the
  * compacted scatter of emitEventCompacted. In the dispatch chain: two dispatches, both writing the
  * node's materialized i32 temp `counts` [..., nPost]:
- *  1. zero:    one invocation per count, `counts[i] = 0` (binds counts as array<i32>);
- *  2. scatter: one invocation per (batch, pre neuron); a neuron that spiked does
+ *  1. zero:    one invocation per count, `counts[i] = 0` (binds counts as array<i32>); none when
+ *              the counts' one reader clears them (ctx.clearedByReader, lower.ts);
+ *  2. scatter: one invocation per (batch, pre neuron of arg.rows); a neuron that spiked does
  *     `atomicAdd(&counts[b*nPost + q], 1)` for each of its k targets q (binds counts as
  *     array<atomic<i32>>). A neuron that did not spike returns after one load.
  * Clearing is a kernel of its own, not a special runtime command, so the Plan stays a flat list

@@ -17,9 +17,10 @@
  * back, so heterogeneous weights keep every property below (exact, order-free, identical on the
  * CPU and under every lowering) at the price of one rounding per weight, below f32's own.
  *
- * Why counts and integer atomics. On the GPU (codegen/emit-kernel.ts, emitEventCount) the step runs
- * two dispatches: a zero kernel clears the counts temp, then a scatter kernel with one invocation
- * per (batch, pre neuron) does, only if that neuron spiked, `atomicAdd(&counts[b*nPost + q], 1)`
+ * Why counts and integer atomics. On the GPU (codegen/emit-kernel.ts, emitEventCount) the counts
+ * are cleared (by a zero kernel, or by their one reader after it loads them: lower.ts,
+ * countsClearedByReader), then a scatter kernel with one invocation per (batch, pre neuron)
+ * does, only if that neuron spiked, `atomicAdd(&counts[b*nPost + q], 1)`
  * for its k targets (the persistent workgroup lists the spiking neurons first and spreads their
  * targets over its invocations: emitEventCompacted). So the work is proportional to the spikes,
  * not to the synapses. Integer

@@ -21,16 +21,16 @@ export function clampRow(index: number, L: number): number {
   return Math.min(Math.max(index, 0), L - 1);
 }
 
+/** A bool [L, 1, ...] mask of the row clamp(index) of an array of `shape` (the adjoints' selector). */
+function isRow(shape: readonly number[], index: Tensor): Tensor {
+  const L = shape[0] as number;
+  const rows = Tensor.fromArray(Int32Array.from({ length: L }, (_, r) => r), [L, ...shape.slice(1).map(() => 1)], 'i32');
+  return ops.compare('eq', rows, ops.minimum(ops.maximum(index, 0), L - 1));
+}
+
 export const takeRow: Primitive<'take_row'> = {
   op: 'take_row', kind: 'global',
-  vjp: ({ inputs: [x, index], ct, needs }) => {
-    if (!needs[0]) return [null, null];
-    const shape = (x as Tensor).shape;
-    const L = shape[0] as number;
-    const rows = Tensor.fromArray(Int32Array.from({ length: L }, (_, r) => r), [L, ...shape.slice(1).map(() => 1)], 'i32');
-    const row = ops.minimum(ops.maximum(index as Tensor, 0), L - 1);
-    return [ops.where(ops.compare('eq', rows, row), ct, 0), null];
-  },
+  vjp: ({ inputs: [x, index], ct, needs }) => [needs[0] ? ops.where(isRow((x as Tensor).shape, index as Tensor), ct, 0) : null, null],
   infer(srcs) {
     if (srcs.length !== 2) throw new Error(`take_row takes [x, index], got ${srcs.length} operand(s)`);
     const [x, index] = srcs as [Aval, Aval];
@@ -64,17 +64,11 @@ export const takeRow: Primitive<'take_row'> = {
  */
 export const putRow: Primitive<'put_row'> = {
   op: 'put_row', kind: 'global',
-  vjp: ({ inputs: [x, index], ct, needs }) => {
-    const shape = (x as Tensor).shape;
-    const L = shape[0] as number;
-    const row = ops.minimum(ops.maximum(index as Tensor, 0), L - 1);
-    const rows = Tensor.fromArray(Int32Array.from({ length: L }, (_, r) => r), [L, ...shape.slice(1).map(() => 1)], 'i32');
-    return [
-      needs[0] ? ops.where(ops.compare('eq', rows, row), 0, ct) : null,
-      null,
-      needs[2] ? ops.takeRow(ct, row) : null,
-    ];
-  },
+  vjp: ({ inputs: [x, index], ct, needs }) => [
+    needs[0] ? ops.where(isRow((x as Tensor).shape, index as Tensor), 0, ct) : null,
+    null,
+    needs[2] ? ops.takeRow(ct, index as Tensor) : null,
+  ],
   infer(srcs) {
     if (srcs.length !== 3) throw new Error(`put_row takes [x, index, v], got ${srcs.length} operand(s)`);
     const [x, index, v] = srcs as [Aval, Aval, Aval];

@@ -93,19 +93,25 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   return x.dtype === 'bool' ? binary('or', x, Tensor.full(shape, 0, 'bool')) : add(x, Tensor.full(shape, 0, x.dtype));
 }
 
+/** event_count's optional operands (primitives/event.ts). */
+export interface EventCountOptions {
+  /** One weight per synapse, [nPre, k]: i32 (fixed point, added as is) or f32 (needs `quantize`). */
+  weights?: Tensor;
+  /** How f32 weights become integers: quantizeWeight(w) = round(clamp(w 2^exponent, -limit, limit)). */
+  quantize?: { exponent: number; limit: number };
+  /** Only pre rows in [start, end) deliver (a population inside a larger spike vector). */
+  rows?: readonly [number, number];
+}
+
 /**
  * Event-driven spike propagation over fixed out-degree connectivity: `spikes` [..., nPre] (bool or
  * f32, nonzero = spiked), `indices` i32 [nPre, k] (row p: the k targets of pre neuron p). Returns
- * i32 [..., nPost], the number of spikes each post neuron receives this step (duplicates count).
- * Multiply by a (homogeneous) weight to get the delivered input. With `weights` (i32 [nPre, k],
- * fixed-point per-synapse weights) each delivered spike adds its synapse's weight instead of 1;
- * f32 weights (trainable ones) need `quantize` and add quantizeWeight(w). `rows` [start, end): only
- * those pre rows deliver (the others are never read: a population inside a larger spike vector).
- * See primitives/event.ts.
+ * i32 [..., nPost], the number of spikes each post neuron receives this step (duplicates count),
+ * or with `weights` the sum of the delivering synapses' (integer) weights. Multiply by a
+ * homogeneous weight, or scale the fixed point back, to get the delivered input. See
+ * primitives/event.ts.
  */
-export function eventCount(
-  spikes: Tensor, indices: Tensor, nPost: number, weights?: Tensor, quantize?: { exponent: number; limit: number }, rows?: readonly [number, number],
-): Tensor {
+export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, opts: EventCountOptions = {}): Tensor {
   // concrete connectivity is checked once here, so a bad target is a trace-time error, not a skipped write
   if (!indices.isTraced && indices.dtype === 'i32' && indices.ndim === 2 && Number.isInteger(nPost) && nPost > 0) {
     try {
@@ -114,6 +120,7 @@ export function eventCount(
       throw new ShapeError((e as Error).message);
     }
   }
+  const { weights, quantize, rows } = opts;
   return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], {
     nPost, ...(quantize ? { quantize: { ...quantize } } : {}), ...(rows ? { rows: [rows[0], rows[1]] as [number, number] } : {}),
   });

@@ -33,7 +33,7 @@ import { ops, Tensor, type QuantizeArg } from '@spiketrace/compiler';
 import { nn, ParamState } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
 import { eventCount } from './events.ts';
-import { toFixedPoint, type FixedPointWeights } from './fixed-point.ts';
+import { toFixedPoint, trainableQuantization, type FixedPointWeights } from './fixed-point.ts';
 import { initValue, type Initializer } from './init.ts';
 import { Random } from './random.ts';
 
@@ -56,8 +56,6 @@ export interface EventFixedProbOptions {
   name?: string;
 }
 
-/** Room left above the largest initial |w| of trainable per-synapse weights before they clip. */
-const TRAINABLE_ROOM = 16;
 
 export class EventFixedProb extends nn.Module {
   readonly nPre: number;
@@ -119,7 +117,7 @@ export class EventFixedProb extends nn.Module {
     this.weightState = undefined;
     if (opts.trainable) {
       this.weightState = new ParamState(w, { name: 'weight' });
-      if (!homogeneous) this.quantize = quantizeFor(w.mantissa.data, this.indices, nPost);
+      if (!homogeneous) this.quantize = trainableQuantization(w.mantissa.data, this.indices, nPost);
     } else if (!homogeneous) {
       this.fixedWeights = toFixedPoint(w.mantissa.data, this.indices, nPost);
     }
@@ -198,13 +196,13 @@ export class EventFixedProb extends nn.Module {
       // spikes (the weights, a traced ParamState, are not padded)
       if (this.preRange) s = ops.sliceAxis(s, this.preRange[0], this.preRange[1]);
       const w = this.weight;
-      const sums = this.k === 0 ? empty() : eventCount(s, this.#operands(this.nPre, false).indices, this.nPost, w.mantissa, q);
+      const sums = this.k === 0 ? empty() : eventCount(s, this.#operands(this.nPre, false).indices, this.nPost, { weights: w.mantissa, quantize: q });
       return new Quantity(ops.mul(ops.cast(sums, 'f32'), 2 ** -q.exponent), w.unit);
     }
     const { indices, weights, mask } = this.#operands(m);
     if (mask) s = s.dtype === 'bool' ? ops.binary('and', s, ops.compare('ne', mask, 0)) : ops.mul(s, mask);
     // a pre range: only its rows are scanned (event_count's rows), the rest are masked too
-    const counts = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, weights, undefined, this.preRange);
+    const counts = this.k === 0 ? empty() : eventCount(s, indices, this.nPost, { ...(weights ? { weights } : {}), ...(this.preRange ? { rows: this.preRange } : {}) });
     const fixed = this.fixedWeights;
     if (fixed) return new Quantity(ops.mul(ops.cast(counts, 'f32'), fixed.scale), this.weight.unit);
     return this.weight.mul(ops.cast(counts, 'f32'));
@@ -213,22 +211,6 @@ export class EventFixedProb extends nn.Module {
   override call(spikes: Tensor | Quantity): Quantity {
     return this.update(spikes);
   }
-}
-
-/**
- * The quantization of trainable per-synapse weights: the limit is the largest power of two (at
- * most 2^30) that keeps every target's sum inside i32 at the largest fan-in; the exponent puts the
- * largest initial |w| (1 if all are 0) TRAINABLE_ROOM times below it.
- */
-function quantizeFor(w: ArrayLike<number>, indices: Int32Array, nPost: number): QuantizeArg {
-  const fanIn = new Int32Array(nPost);
-  for (const q of indices) fanIn[q]! += 1;
-  const maxFanIn = fanIn.reduce((a, b) => Math.max(a, b), 1);
-  const limit = 2 ** Math.min(30, Math.floor(Math.log2((2 ** 31 - 1) / maxFanIn)));
-  let maxAbs = 0;
-  for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i] as number));
-  const exponent = Math.floor(Math.log2(limit / (TRAINABLE_ROOM * (maxAbs || 1))));
-  return { exponent: Math.max(-126, Math.min(126, exponent)), limit };
 }
 
 /** k targets in [0, nPost) per pre neuron, row-major [nPre, k], from a seeded generator. */

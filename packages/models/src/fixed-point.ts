@@ -32,16 +32,14 @@ export interface FixedPointWeights {
 export function toFixedPoint(weights: ArrayLike<number>, indices: ArrayLike<number>, nPost: number): FixedPointWeights {
   if (weights.length !== indices.length) throw new RangeError(`toFixedPoint: ${weights.length} weights for ${indices.length} synapses`);
   const inbound = new Float64Array(nPost);
-  const fanIn = new Float64Array(nPost);
   for (let s = 0; s < weights.length; s++) {
     const w = weights[s] as number;
     if (!Number.isFinite(w)) throw new RangeError(`toFixedPoint: weight ${s} is ${w}; weights must be finite`);
     inbound[indices[s] as number]! += Math.abs(w);
-    fanIn[indices[s] as number]! += 1;
   }
   const bound = inbound.reduce((a, b) => Math.max(a, b), 0);
   // each term may round up by 0.5: leave that much room under the i32 limit
-  const room = I32_MAX - 0.5 * fanIn.reduce((a, b) => Math.max(a, b), 0);
+  const room = I32_MAX - 0.5 * maxFanIn(indices, nPost);
   let exponent = bound === 0 ? 0 : Math.min(MAX_EXPONENT, Math.floor(Math.log2(room / bound)));
   for (;;) {
     const ints = quantize(weights, exponent);
@@ -62,4 +60,29 @@ function fits(ints: Int32Array, indices: ArrayLike<number>, nPost: number): bool
   const sums = new Float64Array(nPost);
   for (let s = 0; s < ints.length; s++) sums[indices[s] as number]! += Math.abs(ints[s] as number);
   return sums.every((v) => v <= I32_MAX);
+}
+
+/** The most synapses onto one target. */
+function maxFanIn(indices: ArrayLike<number>, nPost: number): number {
+  const fanIn = new Int32Array(nPost);
+  for (let s = 0; s < indices.length; s++) fanIn[indices[s] as number]! += 1;
+  return fanIn.reduce((a, b) => Math.max(a, b), 0);
+}
+
+/** Room left above the largest initial |w| of trainable weights before they clip. */
+export const TRAINABLE_ROOM = 16;
+
+/**
+ * How event_count quantizes trainable (f32) per-synapse weights, fixed at construction
+ * (compiler's quantizeWeight): the limit is the largest power of two, at most 2^30, that keeps
+ * every target's sum inside i32 at the largest fan-in, so a weight that grows past it is clipped,
+ * never wrapped; the exponent puts the largest initial |w| (1 if all are 0) TRAINABLE_ROOM times
+ * below the limit. The quantum is then about 16 max|w| fan-in / 2^31.
+ */
+export function trainableQuantization(weights: ArrayLike<number>, indices: ArrayLike<number>, nPost: number): { exponent: number; limit: number } {
+  const limit = 2 ** Math.min(30, Math.floor(Math.log2(I32_MAX / Math.max(1, maxFanIn(indices, nPost)))));
+  let maxAbs = 0;
+  for (let i = 0; i < weights.length; i++) maxAbs = Math.max(maxAbs, Math.abs(weights[i] as number));
+  const exponent = Math.floor(Math.log2(limit / (TRAINABLE_ROOM * (maxAbs || 1))));
+  return { exponent: Math.max(-126, Math.min(126, exponent)), limit };
 }
