@@ -73,6 +73,10 @@ describe('compiler knobs', () => {
     await expect(bad({ stepsPerRound: Number.NaN })).rejects.toThrow(/forLoop: compiler.stepsPerRound must be an integer >= 1, got NaN/);
     await expect(bad({ maxWorkgroupSize: 300.5 })).rejects.toThrow(/forLoop: compiler.maxWorkgroupSize must be an integer >= 32/);
     await expect(bad({ registers: 'no' as never })).rejects.toThrow(/forLoop: compiler.registers must be true or false/);
+    await expect(bad({ stepPerRound: 4 } as never)).rejects.toThrow(/forLoop: unknown compiler option 'stepPerRound' \(known: maxWorkgroupSize, stepsPerRound, registers, mergeWaves\)/);
+    // the options are checked on the interpreter too, and profile must be a boolean
+    await expect(brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering: 'interpret', compiler: { mergeWaves: 1 as never } }))).rejects.toThrow(/forLoop: compiler.mergeWaves must be true or false, got 1/);
+    await expect(brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering: 'persistent-workgroup', profile: 'yes' as never }))).rejects.toThrow(/forLoop: profile must be true or false, got yes/);
     expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16 }).kernels[0]!.wgsl).toMatch(/var<private> p\d+/);
     expect(lower(g, 10, { lowering: 'persistent-workgroup', maxStorageBuffers: 16, registers: false }).kernels[0]!.wgsl).not.toMatch(/var<private> p\d+/);
   });

@@ -19,7 +19,7 @@ import { State } from '../state.ts';
 import { flatten, type Tree } from '../tree.ts';
 import { describeValue, isArrayValue, mantissaOf, unitOfValue, withUnit, type ArrayValue } from '../value.ts';
 import { adoptReadback, residentFor } from './residency.ts';
-import { checkKnobs, type CompilerOptions } from './knobs.ts';
+import { checkKnobs, checkProfile, type CompilerOptions } from './knobs.ts';
 
 export type { CompilerOptions } from './knobs.ts';
 import { runLoopOnTape, touchesTape } from './grad-loop.ts';
@@ -294,11 +294,13 @@ function perStepData(req: StepRequest, k: number): TypedArray {
 async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Promise<StepResult> {
   const t0 = performance.now();
   const lowering = req.opts.lowering ?? 'auto';
+  // checked before the interpreter branch too, so a bad option fails the same way on every lowering
+  const knobs = checkKnobs(req.kind, req.opts.compiler ?? {});
+  const profile = checkProfile(req.kind, req.opts.profile);
   if (lowering === 'interpret') return interpretAll(req, c, t0, start);
   const ctx = await acquireDevice();
   const carries: ResidentBuffer[] = [];
   try {
-    const knobs = checkKnobs(req.kind, req.opts.compiler ?? {});
     const planKey = `${lowering}/${ctx.limits.maxStorageBuffersPerShaderStage}/${ctx.limits.maxComputeInvocationsPerWorkgroup}/${ctx.limits.maxComputeWorkgroupStorageSize}/${ctx.cpuAdapter}/${JSON.stringify(knobs)}`;
     let plan = c.plans.get(planKey);
     if (!plan) {
@@ -325,7 +327,7 @@ async function execute(req: StepRequest, c: Compiled, start: ArrayValue[]): Prom
         return r;
       },
       upload: (b) => (b.role === 'xs' ? perStepData(req, b.index) : (c.captured[b.index] as HostArray).data),
-    }, { ...(req.opts.onProgress ? { onProgress: req.opts.onProgress } : {}), ...(req.opts.profile ? { profile: true } : {}) });
+    }, { ...(req.opts.onProgress ? { onProgress: req.opts.onProgress } : {}), ...(profile ? { profile: true } : {}) });
     const ysLeaves: ArrayValue[] = [];
     const carryOut: ArrayValue[] = [];
     for (const b of plan.buffers) {

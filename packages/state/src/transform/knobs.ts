@@ -8,8 +8,13 @@ export interface CompilerOptions {
   mergeWaves?: boolean;
 }
 
+const KNOBS: readonly string[] = ['maxWorkgroupSize', 'stepsPerRound', 'registers', 'mergeWaves'];
+
 /** The compiler knobs of a run, checked so that a bad one names itself before anything compiles. */
 export function checkKnobs(kind: string, k: CompilerOptions): CompilerOptions {
+  for (const key of Object.keys(k)) {
+    if (!KNOBS.includes(key)) throw new TransformError(`${kind}: unknown compiler option '${key}' (known: ${KNOBS.join(', ')})`);
+  }
   const whole = (name: 'maxWorkgroupSize' | 'stepsPerRound', min: number) => {
     const v = k[name];
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min)) {
@@ -22,5 +27,11 @@ export function checkKnobs(kind: string, k: CompilerOptions): CompilerOptions {
     if (k[name] !== undefined && typeof k[name] !== 'boolean') throw new TransformError(`${kind}: compiler.${name} must be true or false, got ${String(k[name])}`);
   }
   return k;
+}
+
+/** The run's `profile` flag, checked like the knobs: a truthy string would otherwise switch profiling on unnoticed. */
+export function checkProfile(kind: string, profile: unknown): boolean {
+  if (profile !== undefined && typeof profile !== 'boolean') throw new TransformError(`${kind}: profile must be true or false, got ${String(profile)}`);
+  return profile === true;
 }
 

@@ -9,7 +9,7 @@
 import { interpretStep, lower, type Graph, type HostArray, type TypedArray } from '@spiketrace/compiler';
 import { acquireDevice, doneWithDevice, Executable, ResidentBuffer, type Plan } from '@spiketrace/runtime';
 import type { Lowering } from './engine.ts';
-import { checkKnobs, type CompilerOptions } from './knobs.ts';
+import { checkKnobs, checkProfile, type CompilerOptions } from './knobs.ts';
 
 export interface GraphInputs {
   /** By state slot index: the value at step entry of the first step. */
@@ -67,10 +67,11 @@ export interface GraphRunOptions {
 }
 
 export async function runGraph(g: Graph, steps: number, inp: GraphInputs, lowering: Lowering = 'auto', opts: GraphRunOptions = {}): Promise<GraphOutputs> {
+  const knobs = checkKnobs(g.name, opts.compiler ?? {});
+  const profiled = checkProfile(g.name, opts.profile);
   if (lowering === 'interpret') return interpretGraph(g, steps, inp);
   const t0 = performance.now();
   profile.runs++;
-  const knobs = checkKnobs(g.name, opts.compiler ?? {});
   const ctx = await acquireDevice();
   const temps: ResidentBuffer[] = [];
   let exe: Executable | undefined;
@@ -108,7 +109,7 @@ export async function runGraph(g: Graph, steps: number, inp: GraphInputs, loweri
         if (!h) throw new Error(`runGraph(${g.name}): no value for ${b.role} ${b.index}`);
         return h.data as Float32Array;
       },
-    }, opts.profile ? { profile: true } : {});
+    }, profiled ? { profile: true } : {});
     profile.executeMs += performance.now() - te;
     for (const k of res.profile?.kernels ?? []) {
       const name = `${g.name}: ${k.parts}`;
