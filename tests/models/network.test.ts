@@ -115,7 +115,7 @@ describe('LIFRef', () => {
   it('needs t in the environment', () => {
     const N = new brainpy.LIFRef(2);
     brainstate.nn.initAllStates(N);
-    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => N.call(u.mA(1)))).toThrow(/"t" not found/);
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => N.call(u.mA(1)))).toThrow(/LIFRef\d*\.update: needs the time t, from the environment \(environ\.context\(\{ t: u\.ms\(\.\.\.\) \}, \.\.\.\)\)$/);
   });
 });
 

@@ -155,6 +155,6 @@ describe('GifRef', () => {
     brainstate.nn.initAllStates(G);
     brainstate.nn.initAllStates(R);
     expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => G.call(u.mV(1)))).toThrow(/g4\.update: the input must be a current/);
-    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => R.call(u.mA(1)))).toThrow(/"t" not found/);
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => R.call(u.mA(1)))).toThrow(/gr1\.update: needs the time t, from the environment/);
   });
 });

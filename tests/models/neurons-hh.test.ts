@@ -369,6 +369,6 @@ describe('bad input', () => {
     expect(() => ctx(u.ms(0), () => Z.call(u.mA(1)))).toThrow(/ir2\.update: the input must be a rate of change of V/);
     expect(() => ctx(u.mV(1), () => A.call(u.mA(1)))).toThrow(/ar2\.update: t in the environment is in mV/);
     expect(() => ctx(1, () => Z.call(u.mV(1).div(u.ms(1))))).toThrow(/ir2\.update: t in the environment must be a time Quantity/);
-    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => E.call(u.mA(1)))).toThrow(/"t" not found/);
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => E.call(u.mA(1)))).toThrow(/er2\.update: needs the time t, from the environment/);
   });
 });

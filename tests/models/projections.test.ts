@@ -414,7 +414,8 @@ describe('current generators', () => {
     expect(s.update(u.ms(1.5)).toDecimal(u.pA).data[0]).toBe(5);
     expect(s.update(u.second(1)).toDecimal(u.pA).data[0]).toBe(7);
     expect(() => s.update()).toThrow(/si \(StepInput\): needs the time t/);
-    expect(() => s.update(u.mV(1))).toThrow(/si \(StepInput\): t must be a time/);
+    expect(() => s.update(u.mV(1))).toThrow(/si \(StepInput\): t is in mV, expected a time/);
+    expect(() => s.update(2 as unknown as u.Quantity)).toThrow(/si \(StepInput\): t must be a time Quantity, got number/);
     expect(() => new brainpy.StepInput({ amplitudes: u.pA([1, 2]), times: u.ms([2, 1]), name: 'b1' })).toThrow(/b1 \(StepInput\): times must be strictly increasing/);
     expect(() => new brainpy.StepInput({ amplitudes: u.pA([1, 2, 3]), times: u.ms([1, 2]), name: 'b2' })).toThrow(/b2 \(StepInput\): amplitudes of shape \[3\] must have one row per onset time \(2\)/);
     expect(() => new brainpy.StepInput({ amplitudes: u.pA([1, 2]), times: u.mV([1, 2]), name: 'b3' })).toThrow(/b3 \(StepInput\): times are in mV, expected a time/);

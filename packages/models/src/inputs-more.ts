@@ -25,7 +25,8 @@ import { ops, roundHalfEven, Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState, type nn } from '@spiketrace/state';
 import { Hz, isQuantity, math, ms, Quantity, Unit, UnitMismatchError } from '@spiketrace/units';
 import { Dynamics } from './dynamics.ts';
-import { broadcasts, checkHost, CurrentGenerator, timeNow } from './inputs.ts';
+import { broadcasts, checkHost, CurrentGenerator } from './inputs.ts';
+import { timeNow } from './time.ts';
 
 interface Window {
   /** Start of the window (default 0 ms). */

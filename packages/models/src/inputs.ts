@@ -18,9 +18,10 @@
  * Poisson inputs in poisson.ts.
  */
 import { Tensor } from '@spiketrace/compiler';
-import { environ, nn } from '@spiketrace/state';
+import { nn } from '@spiketrace/state';
 import { isQuantity, math, ms, Quantity, type Unit, UnitMismatchError } from '@spiketrace/units';
 import type { InputFn } from './dynamics.ts';
+import { timeNow } from './time.ts';
 
 function normSize(who: string, size: number | readonly number[] | undefined): number[] | undefined {
   if (size === undefined) return undefined;
@@ -43,22 +44,6 @@ export function broadcasts(shape: readonly number[], target: readonly number[]):
     if (a !== b && a !== 1) return false;
   }
   return true;
-}
-
-/** The time: `t` if given, else t from the environment; a time Quantity either way, or an error naming `who`. */
-export function timeNow(who: string, t?: Quantity): Quantity {
-  let now = t;
-  if (now === undefined) {
-    try {
-      now = environ.get<Quantity>('t');
-    } catch {
-      throw new TypeError(`${who}: needs the time t, from the environment (environ.context({ t }, ...)) or as update(t)`);
-    }
-  }
-  if (!isQuantity(now) || !now.unit.sameDim(ms(1).unit)) {
-    throw new UnitMismatchError(`${who}: t must be a time Quantity, got ${isQuantity(now) ? `a quantity in ${now.unit.name}` : typeof now}`, [isQuantity(now) ? now.unit.name : '?', 'ms']);
-  }
-  return now;
 }
 
 export abstract class CurrentGenerator extends nn.Module {

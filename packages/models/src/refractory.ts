@@ -7,20 +7,11 @@
  * update stays its own (what is reset and held differs).
  */
 import type { Tensor } from '@spiketrace/compiler';
-import { environ, ShortTermState, type nn } from '@spiketrace/state';
-import { isQuantity, math, ms, type Quantity, UnitMismatchError } from '@spiketrace/units';
+import { ShortTermState, type nn } from '@spiketrace/state';
+import { math, ms, type Quantity } from '@spiketrace/units';
 import { checkDim } from './lif.ts';
 import type { Neuron } from './neuron.ts';
-
-/** The time `t` from the environment, checked to be a time Quantity; errors name `owner.update`. */
-export function envTime(owner: string): Quantity {
-  const t = environ.get<unknown>('t');
-  if (!isQuantity(t)) throw new TypeError(`${owner}.update: t in the environment must be a time Quantity, e.g. environ.context({ t: u.ms(1) }, ...)`);
-  if (!t.unit.sameDim(ms(1).unit)) {
-    throw new UnitMismatchError(`${owner}.update: t in the environment is in ${t.unit.name}, expected a time`, [t.unit.name, 'ms']);
-  }
-  return t;
-}
+import { timeNow } from './time.ts';
 
 export interface RefractoryNeuron {
   readonly name: string;
@@ -34,7 +25,7 @@ export interface RefractoryNeuron {
  * the new dynamic one).
  */
 export function refractoryStep(n: RefractoryNeuron): { held: Tensor; record(V: Quantity, V_th: Quantity): void } {
-  const t = envTime(n.name);
+  const t = timeNow(`${n.name}.update`, undefined, false);
   const last = n.last_spike_time.value;
   return {
     held: t.sub(last).lt(n.tau_ref),

@@ -20,7 +20,7 @@ import { ParamDescriber } from './describe.ts';
 import { dimensionlessInit, initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
 import { checkDim } from './lif.ts';
-import { envTime } from './refractory.ts';
+import { timeNow } from './time.ts';
 
 // ---- shared checks
 
@@ -297,7 +297,7 @@ interface PulsedSynapse {
 function transmitterPulse(syn: PulsedSynapse, pre_spike: Tensor): Quantity {
   const who = modelLabel(syn);
   const s = checkSpikes(who, syn.varshape, pre_spike);
-  const t = envTime(who);
+  const t = timeNow(`${who}.update`, undefined, false);
   const prev = syn.spike_arrival_time.value;
   const arrival = math.where(s, t.to(prev.unit), prev);
   syn.spike_arrival_time.value = arrival;
