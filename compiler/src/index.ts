@@ -15,6 +15,7 @@ export type { TensorLike } from './trace/ops.ts';
 export { optimize, GRAPH_PASSES, type PipelineOptions } from './passes/pipeline.ts';
 export { verify } from './passes/verify.ts';
 export { constFold } from './passes/const-fold.ts';
+export { signTests } from './passes/sign-test.ts';
 export { cse } from './passes/cse.ts';
 export { dce } from './passes/dce.ts';
 export { phaseSplit, type Phases } from './passes/phase-split.ts';

@@ -85,7 +85,7 @@ describe('noise processes', () => {
     const gpu = (await run(steps, 'dispatch-chain', () => w.update())).toDecimal(unit).data;
     const cpu = (await run(steps, 'interpret', () => make().update())).toDecimal(unit).data;
     const sd = 3 * Math.sqrt(DT / 1000);
-    // f32 log near 1 differs by ulps between WGSL and the reference: compare on the scale of sd
+    // log1p, sqrt and cos agree to a few ulps between WGSL and the reference: compare on the scale of sd
     expectClose('GPU vs reference', gpu, cpu, 1e-5, sd);
     // before t = 1 ms: zero
     for (let i = 0; i < 10 * n; i++) expect(cpu[i]).toBe(0);

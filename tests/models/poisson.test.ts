@@ -51,7 +51,12 @@ describe('PoissonInput', () => {
     };
     const cpu = await run('interpret');
     const gpu = await run('dispatch-chain');
-    expect(Array.from(gpu)).toEqual(Array.from(cpu));
+    // the same draws (one missed or extra input would move V by 0.5 mV); the arithmetic agrees to
+    // float32 rounding, not bit for bit: a GPU compiler may contract a * b + c into an fma (an H100
+    // did, 1 ulp here and there), which WGSL cannot forbid
+    let worst = 0;
+    gpu.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - cpu[i]!) / Math.abs(cpu[i]!)); });
+    expect(worst).toBeLessThan(1e-6);
     // mean drive: 50 sources x 40 Hz x 0.5 mV = 1 mV/ms into tau = 10 ms: V settles near -65 + 10 mV
     const tail = cpu.subarray(1000 * 200);
     const mean = tail.reduce((a, x) => a + x, 0) / tail.length;

@@ -16,6 +16,7 @@ import type { InputSource } from '../ir/ops.ts';
 import { shapeEq, sizeOf } from '../ir/shape.ts';
 import { SpiketraceError } from '../errors.ts';
 import { phaseSplit } from '../passes/phase-split.ts';
+import { signTests } from '../passes/sign-test.ts';
 import { fuseElementwise, type FusedStep, type FuseOptions, type KernelSpec } from '../passes/fuse-elementwise.ts';
 import type { Lowering, Plan, PlanBuffer, PlanKernel } from '@spiketrace/runtime';
 import { emitBodies, emitKernel, framePersistent, frameWave, ownElements, PACK_SHARED_MAX_BYTES, type BufferUse, type EmitContext, type KernelBody, type RegisterPlan } from './emit-kernel.ts';
@@ -85,6 +86,8 @@ class TooManyBindings extends SpiketraceError {}
 
 export function lower(g: Graph, steps: number, opts: LowerOptions = {}): Plan {
   checkOptions(opts);
+  // after any differentiation: see sign-test.ts for why this is not a graph pass
+  g = signTests.run(g);
   // Recomputed values load the States they come from, and stored ones add a binding: when a
   // kernel would bind more arrays than the device allows, try storing every crossing value, then
   // recomputing every cheap one (products feeding sums included).
