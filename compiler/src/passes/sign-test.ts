@@ -13,13 +13,13 @@
  *
  * Kernel-only: heaviside's adjoint evaluates the surrogate at its operand, and `grad` differentiates
  * the optimized graph, so this runs in `lower` (after any differentiation), not in GRAPH_PASSES.
- * Pre: a verified graph. Post: same outputs; rewritten tests read the unscaled value; the scalings
- * nothing else reads are gone.
+ * Pre: a verified graph. Post: same outputs and node numbers (the WGSL's vN and the temps' %N still
+ * name the optimized graph's nodes, as `spiketrace inspect` prints it); rewritten tests read the
+ * unscaled value; a scaling nothing reads any more stays in the graph, and no kernel emits it.
  */
 import { Graph } from '../ir/graph.ts';
 import type { Node } from '../ir/node.ts';
 import { shapeEq } from '../ir/shape.ts';
-import { dce } from './dce.ts';
 import type { Pass } from './pass.ts';
 
 const ORDERED = new Set(['ge', 'gt', 'le', 'lt']);
@@ -38,7 +38,7 @@ export const signTests: Pass = {
       const n = nodes[id] as Node;
       return n.op === 'const' && (n as Node<'const'>).arg.value === 0;
     };
-    /** y where x = y / c or y * c (either order) with c > 0 and y of x's shape and dtype, repeatedly; else x. */
+    /** y where x = y / c or y * c (either order) with c > 0 and y of x's shape (binary ops keep one dtype), repeatedly; else x. */
     const unscaled = (x: number): number => {
       for (;;) {
         const n = nodes[x] as Node;
@@ -47,7 +47,7 @@ export const signTests: Pass = {
         const y = positiveLiteral(b) ? a : n.op === 'mul' && positiveLiteral(a) ? b : undefined;
         if (y === undefined) return x;
         const yn = nodes[y] as Node;
-        if (yn.dtype !== 'f32' || !shapeEq(yn.shape, n.shape)) return x;
+        if (!shapeEq(yn.shape, n.shape)) return x;
         x = y;
       }
     };
@@ -68,6 +68,6 @@ export const signTests: Pass = {
         changed = true;
       }
     }
-    return changed ? dce.run(new Graph(nodes, g.outputs, g.name)) : g;
+    return changed ? new Graph(nodes, g.outputs, g.name) : g;
   },
 };
