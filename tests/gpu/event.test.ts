@@ -479,6 +479,7 @@ describe('event_count restricted to a range of pre rows', () => {
     const rng = mulberry32(500 + lead.length);
     const idx = connectivity(rng, N_PRE, N_POST, K);
     const w = Int32Array.from({ length: N_PRE * K }, () => randInt(rng, -50, 50));
+    const wf = Float32Array.from({ length: N_PRE * K }, () => (rng() * 2 - 1) * 3);
     const rows: [number, number] = [37, 101];
     const n = lead.reduce((a, d) => a * d, 1) * N_PRE;
     const steps = 4;
@@ -486,11 +487,21 @@ describe('event_count restricted to a range of pre rows', () => {
     [0.3, 1, 0.05, 0].forEach((d, t) => xs.set(spikes(rng, n, d, 'f32'), t * n));
     const tr = traceGraph('event-rows', (kit) => {
       const s = kit.xs(0, 'f32', [...lead, N_PRE]);
-      return { ys: [ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { rows }), ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { weights: idxTensor(w, N_PRE, K), rows })] };
+      return {
+        ys: [
+          ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { rows }),
+          ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { weights: idxTensor(w, N_PRE, K), rows }),
+          ops.eventCount(s, idxTensor(idx, N_PRE, K), N_POST, { weights: Tensor.fromArray(wf, [N_PRE, K]), quantize: { exponent: 20, limit: 2 ** 24 }, rows }),
+        ],
+      };
     });
     const g = optimize(tr.graph, { verifyEach: true });
     const inputs = { xs: [xs], captured: tr.captured };
     const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    // the interpreter agrees bit for bit on all three (f32 weights with rows: the interpreter's
+    // quantization is checked against an independent one in the describe above)
+    const cpu = runOnCpu(g, steps, inputs);
+    gpu.ys.forEach((y, k) => expectAllClose(y, cpu.ys[k]!, EXACT, `interpreter, output ${k}`));
     if (lowering === 'dispatch-chain') {
       const scatter = gpu.plan.kernels.find((k) => /event_scatter/.test(k.wgsl.split('\n')[0]!))!;
       expect(scatter.invocations).toBeLessThanOrEqual(2 * (n / N_PRE) * (rows[1] - rows[0]) + 2 * (n / N_PRE) * N_POST);
@@ -506,6 +517,14 @@ describe('event_count restricted to a range of pre rows', () => {
         for (let j = 0; j < K; j++) wsum[b * N_POST + idx[p * K + j]!]! += w[p * K + j]!;
       }
       expectAllClose(gpu.ys[1]!.subarray(t * m, (t + 1) * m), wsum, EXACT, `weighted step ${t}`);
+      // f32 weights, |w| < 3 so none clipped: sums of w 2^20 rounded half to even
+      const qsum = new Int32Array(m);
+      const even = (y: number) => (Math.abs(y - Math.trunc(y)) === 0.5 ? 2 * Math.round(y / 2) : Math.round(y));
+      for (let b = 0; b < n / N_PRE; b++) for (let p = 0; p < N_PRE; p++) {
+        if (!sp[b * N_PRE + p]) continue;
+        for (let j = 0; j < K; j++) qsum[b * N_POST + idx[p * K + j]!]! += even(wf[p * K + j]! * 2 ** 20);
+      }
+      expectAllClose(gpu.ys[2]!.subarray(t * m, (t + 1) * m), qsum, EXACT, `f32 weights step ${t}`);
     }
   });
 });

@@ -319,6 +319,38 @@ describe('put_row: a row written at a run-time index', () => {
   });
 });
 
+describe('put_row at indices outside the rows', () => {
+  it.each(['dispatch-chain', 'persistent-workgroup'] as const)('clamped on both sides, f32, i32 and bool States (%s)', async (lowering) => {
+    const rng = mulberry32(88);
+    const L = 6, steps = 9;
+    const f0 = Float32Array.from({ length: L * 37 }, () => rng() * 8 - 4);
+    const i0 = Int32Array.from({ length: L * 5 }, () => Math.floor(rng() * 2000) - 1000);
+    const b0 = Uint8Array.from({ length: L * 33 }, () => (rng() < 0.5 ? 1 : 0));
+    const idx = Int32Array.from({ length: steps }, (_, t) => [-3, 2, 9, 0, 5, -1, 6, 4, 100][t]!);
+    const fx = Float32Array.from({ length: steps * 37 }, () => rng() * 8 - 4);
+    const tr = traceGraph('put-row-clamp', (k) => {
+      const f = k.state('f', Tensor.fromArray(f0, [L, 37]));
+      const i = k.state('i', Tensor.fromArray(i0, [L, 5], 'i32'));
+      const b = k.state('b', Tensor.fromArray(b0, [L, 33], 'bool'));
+      const at = k.xs(0, 'i32', []);
+      const x = k.xs(1, 'f32', [37]);
+      f.write(ops.putRow(f.read(), at, x));
+      i.write(ops.putRow(i.read(), at, ops.cast(ops.mul(ops.sliceAxis(x, 0, 5), 100), 'i32')));
+      b.write(ops.putRow(b.read(), at, ops.compare('gt', ops.sliceAxis(x, 0, 33), 0)));
+      return { ys: [] };
+    });
+    const g = optimize(tr.graph, { verifyEach: true });
+    const inputs = { xs: [idx, fx], states: tr.states, captured: tr.captured };
+    const gpu = await runOnGpu(ctx, g, steps, inputs, lowering);
+    const cpu = runOnCpu(g, steps, inputs);
+    // independent: replay the writes with the clamp
+    const want = Float32Array.from(f0);
+    for (let t = 0; t < steps; t++) want.set(fx.subarray(t * 37, (t + 1) * 37), Math.min(Math.max(idx[t]!, 0), L - 1) * 37);
+    expect(Array.from(cpu.states.get(0)!)).toEqual(Array.from(want));
+    for (const [slot, v] of cpu.states) expectAllClose(gpu.states.get(slot), v, EXACT, `state ${slot} (${lowering})`);
+  });
+});
+
 describe('slice and pad', () => {
   /** Independent: numpy-style x[start:end] by nested coordinates. */
   function sliceRef(x: ArrayLike<number>, shape: number[], start: number[], end: number[]): number[] {

@@ -281,6 +281,12 @@ describe('EventFixedProb', () => {
     const zero = brainpy.toFixedPoint(new Float32Array(6), Int32Array.from([0, 1, 2, 0, 1, 2]), 3);
     expect(Array.from(zero.ints)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(() => brainpy.toFixedPoint([1, Infinity], [0, 1], 2)).toThrow(/weight 1 is Infinity; weights must be finite/);
+    // ties round to even, as event_count's quantization of trainable weights does: with 1 in the
+    // mix the exponent is 30, and 2^-8 (1 + 2^-23) (an f32) becomes 2^22 + 1/2
+    const tie = Math.fround(2 ** -8 * (1 + 2 ** -23));
+    const fxTie = brainpy.toFixedPoint([1, tie, -tie], [0, 1, 2], 3);
+    expect(fxTie.exponent).toBe(30);
+    expect(Array.from(fxTie.ints)).toEqual([2 ** 30, 2 ** 22, -(2 ** 22)]);
   });
 
   it.each(['interpret', 'dispatch-chain', 'persistent-workgroup'] as const)('per-synapse weights: an initializer of [nPre, k] delivers the sum of the spiking synapses\' weights (%s)', async (lowering) => {

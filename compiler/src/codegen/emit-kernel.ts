@@ -14,6 +14,7 @@ import type { InputSource, ReduceOp } from '../ir/ops.ts';
 import { REDUCE_OPS } from '../ir/ops.ts';
 import { sizeOf, stridesOf, shapeEq, type Shape } from '../ir/shape.ts';
 import { WGSL_HELPER_DEPS, WGSL_HELPERS, wgslLiteral } from '../primitives/elementwise.ts';
+import { quantizeWgsl, type QuantizeArg } from '../primitives/event.ts';
 import { REDUCERS } from '../primitives/reduce.ts';
 import { prim } from '../primitives/index.ts';
 import type { ElementwiseKernelSpec, GlobalKernelSpec, KernelSpec } from '../passes/fuse-elementwise.ts';
@@ -620,11 +621,7 @@ function deliveredAmount(g: Graph, n: Node<'event_count'>, bind: Bindings, ctx: 
   const wId = n.src[2];
   if (wId === undefined) return '1';
   const w = operandReader(g, wId, bind, ctx)(at);
-  if (g.node(wId).dtype !== 'f32') return w;
-  const q = n.arg.quantize as { exponent: number; limit: number };
-  const lim = wgslLiteral(q.limit, 'f32');
-  // NaN adds 0, as quantizeWeight says (clamp of NaN is not defined)
-  return `select(0, i32(round(clamp(${w} * ${wgslLiteral(2 ** q.exponent, 'f32')}, -${lim}, ${lim}))), ${w} == ${w})`;
+  return g.node(wId).dtype !== 'f32' ? w : quantizeWgsl(w, n.arg.quantize as QuantizeArg);
 }
 
 /**

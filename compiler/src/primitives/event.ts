@@ -55,6 +55,7 @@
  */
 import type { Aval } from '../ir/node.ts';
 import { sizeOf } from '../ir/shape.ts';
+import { roundHalfEven, wgslLiteral } from './elementwise.ts';
 import { nonDifferentiable, type HostArray, type Primitive } from './types.ts';
 import * as ops from '../trace/ops.ts';
 import { Tensor } from '../trace/tensor.ts';
@@ -73,10 +74,7 @@ export const eventCount: Primitive<'event_count'> = {
     const inRows = (back: Tensor): Tensor => {
       const r = arg.rows;
       const nPre = (indices as Tensor).shape[0] as number;
-      if (!r || (r[0] === 0 && r[1] === nPre)) return back;
-      const mask = new Float32Array(nPre);
-      mask.fill(1, r[0], r[1]);
-      return ops.mul(back, Tensor.fromArray(mask, [nPre]));
+      return !r || (r[0] === 0 && r[1] === nPre) ? back : ops.mul(back, rowMask(nPre, r));
     };
     if (weights === undefined) return [needs[0] ? inRows(ops.eventGather(ct, indices as Tensor)) : null, null];
     const w = weights as Tensor;
@@ -158,18 +156,22 @@ export const eventCount: Primitive<'event_count'> = {
   },
 };
 
-/** The spikes with the columns outside `rows` zeroed (bool or f32 kept). */
-function inRowsSpikes(spikes: Tensor, rows: readonly [number, number]): Tensor {
-  const n = spikes.shape[spikes.shape.length - 1] as number;
+/** 1 on the pre rows [start, end) of n, 0 elsewhere (f32 [n]). */
+function rowMask(n: number, rows: readonly [number, number]): Tensor {
   const mask = new Float32Array(n);
   mask.fill(1, rows[0], rows[1]);
-  const m = Tensor.fromArray(mask, [n]);
+  return Tensor.fromArray(mask, [n]);
+}
+
+/** The spikes with the columns outside `rows` zeroed (bool or f32 kept). */
+function inRowsSpikes(spikes: Tensor, rows: readonly [number, number]): Tensor {
+  const m = rowMask(spikes.shape[spikes.shape.length - 1] as number, rows);
   return spikes.dtype === 'bool' ? ops.binary('and', spikes, ops.compare('ne', m, 0)) : ops.mul(spikes, m);
 }
 
 /**
  * How event_count turns an f32 weight into the integer it adds: i32(round(clamp(w 2^e, -limit,
- * limit))), rounding half to even as WGSL's round does (emit-kernel.ts emits that expression): w 2^e
+ * limit))), rounding half to even as WGSL's round does (quantizeWgsl below is that expression): w 2^e
  * is exact in f32 (a power of two), the clamp too, and rounding to even is exact at every
  * magnitude, so the CPU and every GPU agree. The limit keeps every target's sum inside i32 whatever
  * spikes (limit * fan-in <= 2^31 - 1); weights beyond it are clipped, not wrapped; NaN adds 0.
@@ -184,11 +186,11 @@ export function quantizeWeight(w: number, q: QuantizeArg): number {
   return roundHalfEven(Math.min(Math.max(Math.fround(w * 2 ** q.exponent), -q.limit), q.limit));
 }
 
-/** The nearest integer, ties to the even one (WGSL's `round`, JAX's and numpy's). */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+/** quantizeWeight in WGSL, for the kernels (emit-kernel.ts): `w` an f32 expression, the result an i32. */
+export function quantizeWgsl(w: string, q: QuantizeArg): string {
+  const lim = wgslLiteral(q.limit, 'f32');
+  // NaN adds 0 (clamp of NaN is not defined)
+  return `select(0, i32(round(clamp(${w} * ${wgslLiteral(2 ** q.exponent, 'f32')}, -${lim}, ${lim}))), ${w} == ${w})`;
 }
 
 /** Per-synapse weights must be [nPre, k], like the indices they go with. */

@@ -13,6 +13,8 @@
  * reference and on every GPU and lowering.
  */
 
+import { roundHalfEven } from '@spiketrace/compiler';
+
 /** Largest binary exponent a scale 2^-e may have and stay a normal f32. */
 const MAX_EXPONENT = 126;
 const I32_MAX = 2 ** 31 - 1;
@@ -51,7 +53,8 @@ export function toFixedPoint(weights: ArrayLike<number>, indices: ArrayLike<numb
 function quantize(weights: ArrayLike<number>, exponent: number): Int32Array {
   const f = 2 ** exponent;
   const ints = new Int32Array(weights.length);
-  for (let s = 0; s < weights.length; s++) ints[s] = Math.round((weights[s] as number) * f);
+  // ties to even, as event_count's own quantization of trainable weights (quantizeWeight)
+  for (let s = 0; s < weights.length; s++) ints[s] = roundHalfEven((weights[s] as number) * f);
   return ints;
 }
 

@@ -9,7 +9,7 @@ import { HiddenState, nn } from '@spiketrace/state';
 import { Quantity, isQuantity, mA, math, mV, ms, ohm, Unit, UnitMismatchError } from '@spiketrace/units';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { Neuron, type NeuronOptions } from './neuron.ts';
+import { Neuron, type NeuronOptions, type SpikeReset } from './neuron.ts';
 import { ReluGrad } from './spike.ts';
 import { detach } from './detach.ts';
 
@@ -50,6 +50,24 @@ export function checkCurrent(owner: string, x: unknown, example: Quantity = mA(2
   if (!x.unit.sameDim(example.unit)) {
     throw new UnitMismatchError(`${owner}.update: the input must be a current (like ${u}), got a quantity in ${x.unit.name}`, [x.unit.name, u]);
   }
+}
+
+/**
+ * V after the reset by the stored V's spike `spk`: soft subtracts (V_th - V_reset), hard lands on
+ * V_reset. A hard reset takes the stored V itself as the threshold, detached, so the amount
+ * subtracted carries no gradient (brainpy.state's `jax.lax.stop_gradient(last_v)`).
+ */
+export function resetBySpike(mode: SpikeReset, last: Quantity, V_th: Quantity, V_reset: Quantity, spk: Tensor): Quantity {
+  const Vth = mode === 'soft' ? V_th : detach(last);
+  return last.sub(Vth.sub(V_reset).mul(spk));
+}
+
+/**
+ * The exponential-Euler Jacobian of dV/dt = (-V + ... + R I(V)) / tau: (-1 + R dI/dV) / tau, where
+ * `slope` is dI/dV of the conductance inputs (COBA: -sum g), or -1/tau when no input depends on V.
+ */
+export function leakJacobian(R: Quantity, tau: Quantity, slope: Quantity | undefined): Quantity {
+  return slope ? R.mul(slope).sub(1).div(tau) : tau.pow(-1).neg();
 }
 
 export class LIF extends Neuron {
@@ -101,18 +119,13 @@ export class LIF extends Neuron {
 
   /** Reset by the spike of the stored V `last`: soft subtracts (V_th - V_reset), hard lands on V_reset. */
   protected resetFromSpike(last: Quantity): Quantity {
-    const spk = this.getSpike(last);
-    // hard reset: the threshold is the stored V itself, so V lands on V_reset
-    const Vth = this.spkReset === 'soft' ? this.V_th : detach(last);
-    return last.sub(Vth.sub(this.V_reset).mul(spk));
+    return resetBySpike(this.spkReset, last, this.V_th, this.V_reset, this.getSpike(last));
   }
 
   /** One exponential-Euler step of dV/dt = (-V + V_rest + R I(V)) / tau from V, then the delta inputs. */
   protected integrate(V: Quantity, x: Quantity): Quantity {
     const { I, slope } = this.sumCurrentInputsWithSlope(x, V);
     const drift = V.neg().add(this.V_rest).add(this.R.mul(I)).div(this.tau);
-    // J = d drift / dV = (-1 + R dI/dV) / tau; with COBA inputs that is -(1 + R sum g) / tau
-    const J = slope ? this.R.mul(slope).sub(1).div(this.tau) : this.tau.pow(-1).neg();
-    return this.sumDeltaInputs(expEulerStep(V, drift, J));
+    return this.sumDeltaInputs(expEulerStep(V, drift, leakJacobian(this.R, this.tau, slope)));
   }
 }

@@ -20,10 +20,9 @@
 import type { Tensor } from '@spiketrace/compiler';
 import { HiddenState, type nn } from '@spiketrace/state';
 import { mA, math, mV, ms, ohm, type Quantity } from '@spiketrace/units';
-import { detach } from './detach.ts';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkCurrent, checkDim, checkDimensionless } from './lif.ts';
+import { checkCurrent, checkDim, checkDimensionless, leakJacobian, resetBySpike } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { Refractory, refractoryStep } from './refractory.ts';
 import { ReluGrad } from './spike.ts';
@@ -140,10 +139,9 @@ export class Gif extends Neuron {
     checkCurrent(this.name, x);
     const V0 = this.V.value, I10 = this.I1.value, I20 = this.I2.value, Vth0 = this.V_th.value;
     const spk = this.getSpike(V0, Vth0);
-    const Vth_ = this.spkReset === 'soft' ? Vth0 : detach(V0);
     const jump = (I: Quantity, Rj: Quantity, Aj: Quantity) => I.add(Rj.mul(I).add(Aj).sub(I).mul(spk));
     const reset = {
-      V: V0.sub(Vth_.sub(this.V_reset).mul(spk)),
+      V: resetBySpike(this.spkReset, V0, Vth0, this.V_reset, spk),
       I1: jump(I10, this.R1, this.A1),
       I2: jump(I20, this.R2, this.A2),
       V_th: Vth0.add(math.maximum(this.V_th_reset, Vth0).sub(Vth0).mul(spk)),
@@ -156,9 +154,8 @@ export class Gif extends Neuron {
     const { I, slope } = this.sumCurrentInputsWithSlope(x, reset.V);
     const internal = drivenByIntegrated ? I1.add(I2) : reset.I1.add(reset.I2);
     const dV = reset.V.sub(this.V_rest).neg().add(this.R.mul(internal.add(I))).div(this.tau);
-    // J = (-1 + R dI/dV) / tau; the internal currents do not depend on V
-    const J = slope ? this.R.mul(slope).sub(1).div(this.tau) : this.tau.pow(-1).neg();
-    const V = this.sumDeltaInputs(expEulerStep(reset.V, dV, J));
+    // the internal currents do not depend on V
+    const V = this.sumDeltaInputs(expEulerStep(reset.V, dV, leakJacobian(this.R, this.tau, slope)));
     return { reset, next: { V, I1, I2, V_th } };
   }
 

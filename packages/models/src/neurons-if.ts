@@ -15,7 +15,7 @@ import { HiddenState, nn } from '@spiketrace/state';
 import { mA, math, mV, ms, ohm, Quantity, siemens } from '@spiketrace/units';
 import { dimensionlessInit, initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkCurrent, checkDim } from './lif.ts';
+import { checkCurrent, checkDim, leakJacobian, resetBySpike } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { ReluGrad } from './spike.ts';
 import { detach } from './detach.ts';
@@ -91,9 +91,7 @@ export class IF extends IFBase {
     let V = last.sub(Vth.mul(spk));
     const { I, slope } = this.sumCurrentInputsWithSlope(x, V);
     const drift = V.neg().add(this.R.mul(I)).div(this.tau);
-    // J = (-1 + R dI/dV) / tau
-    const J = slope ? this.R.mul(slope).sub(1).div(this.tau) : this.tau.pow(-1).neg();
-    V = this.sumDeltaInputs(expEulerStep(V, drift, J));
+    V = this.sumDeltaInputs(expEulerStep(V, drift, leakJacobian(this.R, this.tau, slope)));
     this.V.value = V;
     return this.getSpike(V);
   }
@@ -111,8 +109,7 @@ abstract class LIFShaped extends IFBase {
 
   /** V after the reset by the stored V's spike `spk`: soft subtracts (V_th - V_reset), hard lands on V_reset. */
   protected resetV(last: Quantity, spk: Tensor): Quantity {
-    const Vth = this.spkReset === 'soft' ? this.V_th : detach(last);
-    return last.sub(Vth.sub(this.V_reset).mul(spk));
+    return resetBySpike(this.spkReset, last, this.V_th, this.V_reset, spk);
   }
 }
 
@@ -182,7 +179,7 @@ export class ALIF extends LIFShaped {
     const { I, slope } = this.sumCurrentInputsWithSlope(x, V);
     const dV = V.neg().add(this.V_rest).add(this.R.mul(I)).div(this.tau);
     // J_V = (-1 + R dI/dV) / tau; J_a = -1 / tau_a
-    const JV = slope ? this.R.mul(slope).sub(1).div(this.tau) : this.tau.pow(-1).neg();
+    const JV = leakJacobian(this.R, this.tau, slope);
     V = expEulerStep(V, dV, JV);
     a = expEulerStep(a, a.neg().div(this.tau_a), this.tau_a.pow(-1).neg());
     V = this.sumDeltaInputs(V);
