@@ -5,7 +5,7 @@ export * from './ir/node.ts';
 export * from './ir/graph.ts';
 export * from './errors.ts';
 export { PRIMITIVES, prim } from './primitives/index.ts';
-export { quantizeWeight, type QuantizeArg } from './primitives/event.ts';
+export { maxFanIn, quantizeWeight, type QuantizeArg } from './primitives/event.ts';
 export { roundHalfEven } from './primitives/elementwise.ts';
 export type { HostArray, Primitive } from './primitives/types.ts';
 export { Tensor } from './trace/tensor.ts';

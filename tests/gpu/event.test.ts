@@ -429,6 +429,13 @@ describe('event_count with f32 weights, quantized in the kernel', () => {
       expect(Array.from(gpu.ys[0]!), lowering).toEqual([32]);
     }
     expect(() => ops.eventCount(Tensor.full([3], 1), idx, 1, { weights: w, quantize: { exponent: 128, limit: 2 ** 20 } })).toThrow(/exponent \(an integer in \[-126, 127\]/);
+    // a limit the fan-in could overflow is refused (4 synapses into one target: 4 * 2^29 = 2^31 is one too many, so at most 2^28), counting the delivering rows only
+    const four = idxTensor(new Int32Array(4), 4, 1);
+    const w4 = Tensor.fromArray(new Float32Array(4).fill(1e9), [4, 1]);
+    expect(() => ops.eventCount(Tensor.full([4], 1), four, 1, { weights: w4, quantize: { exponent: 30, limit: 2 ** 30 } }))
+      .toThrow(/quantize.limit 1073741824 times the largest fan-in 4 exceeds 2\^31 - 1.*at most 2\^28/);
+    expect(Array.from(ops.eventCount(Tensor.full([4], 1), four, 1, { weights: w4, quantize: { exponent: 30, limit: 2 ** 28 } }).data)).toEqual([2 ** 30]);
+    expect(Array.from(ops.eventCount(Tensor.full([4], 1), four, 1, { weights: w4, quantize: { exponent: 30, limit: 2 ** 30 }, rows: [2, 3] }).data)).toEqual([2 ** 30]);
   });
 
   it.each(['dispatch-chain', 'persistent-workgroup'] as const)('random weights (some clipped), batched, step by step (%s)', async (lowering) => {

@@ -69,7 +69,7 @@ describe('matmul', () => {
     const fp = new brainpy.FixedProb(50, 40, { prob: 0.1, weight: 0.5, seed: 3 });
     expect(Array.from(fp.weight.mantissa.data).reduce((s, x) => s + x, 0)).toBeCloseTo(50 * 4 * 0.5, 4);
     expect(() => lin.call(u.q([1, 2]))).toThrow(/readout: the input's last axis has 2 elements, the layer takes 3/);
-    expect(() => new brainpy.FixedProb(5, 5, { prob: 2, weight: 1, name: 'fp' })).toThrow(/fp: prob must be in \[0, 1\]/);
+    expect(() => new brainpy.FixedProb(5, 5, { prob: 2, weight: 1, name: 'fp' })).toThrow(/fp \(FixedProb\): the connection probability must be in \[0, 1\]/);
     // traced on the GPU: a readout of a rate vector over steps
     const out = await brainstate.environ.context({ dt: u.ms(0.1) }, () =>
       brainstate.transform.forLoop((x: u.Quantity) => lin.call(x), u.q(Array.from({ length: 12 }, (_, i) => i % 4)).reshape([4, 3])));

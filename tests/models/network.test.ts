@@ -330,6 +330,26 @@ describe('EventFixedProb', () => {
     expect(Array.from(viaDense.mantissa.data)).toEqual(Array.from(out.mantissa.data));
   });
 
+  it('FixedProb with one weight per synapse holds each at its own target; bad input is refused before anything is drawn', () => {
+    const nPre = 23, nPost = 31, prob = 0.2;
+    const weight = () => brainpy.Normal(u.nS(6), u.nS(1.5), { seed: 4 });
+    const fp = new brainpy.FixedProb(nPre, nPost, { prob, weight: weight(), seed: 8 });
+    // the same targets and values as EventFixedProb draws with those seeds, scattered independently
+    const ev = new brainpy.EventFixedProb(nPre, nPost, { prob, weight: weight(), seed: 8 });
+    const k = ev.k, w = ev.weight.toDecimal(u.nS).data, want = new Float32Array(nPre * nPost);
+    expect(new Set(w).size).toBeGreaterThan(nPre * k * 0.9); // distinct weights: a wrong index cannot hide
+    for (let p = 0; p < nPre; p++) for (let j = 0; j < k; j++) want[p * nPost + ev.indices[p * k + j]!]! += w[p * k + j]!;
+    expect(Array.from(fp.weight.toDecimal(u.nS).data)).toEqual(Array.from(want));
+    const bad = (n: number, m: number, o: object) => () => new brainpy.FixedProb(n, m, { prob: 0.5, weight: 1, name: 'fp', ...o });
+    expect(bad(2.5, 10, {})).toThrow(/fp \(FixedProb\): nPre must be a positive integer, got 2.5/);
+    expect(bad(-1, 10, {})).toThrow(/fp \(FixedProb\): nPre must be a positive integer, got -1/);
+    expect(bad(4, 10, { weight: u.nS(NaN) })).toThrow(/fp \(FixedProb\): the weights must be finite/);
+    expect(bad(4, 10, { weight: 'a' })).toThrow(/fp \(FixedProb\): the weight must be a Quantity/);
+    expect(bad(4, 10, { weight: () => 3 })).toThrow(/fp \(FixedProb\): weight: the initializer must return a Quantity of shape \[4, 5\], got number/);
+    expect(() => new brainpy.EventFixedProb(4, 10, { prob: 0.5, weight: 1, preRange: 3 as never, name: 'e' })).toThrow(/e \(EventFixedProb\): preRange must be \[start, end\)/);
+    expect(() => brainstate.nn.initAllStates(new brainpy.LIF(2, { V_initializer: [1, 2] as never, name: 'n' }))).toThrow(/n.*expected a Quantity, a number or an initializer function, got an array/);
+  });
+
   it.each([
     ['interpret', false], ['dispatch-chain', false], ['persistent-workgroup', false], ['dispatch-chain', true], ['persistent-workgroup', true],
   ] as const)('trainable per-synapse weights: forward and gradients equal a dense Linear with the same weights (%s, pre range %s)', async (lowering, ranged) => {

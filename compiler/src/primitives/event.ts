@@ -213,6 +213,31 @@ export function checkEventIndices(indices: HostArray, nPost: number): void {
 }
 
 /**
+ * The most synapses into any one target (`indices` flat, row-major [nPre, k]), counting only the
+ * synapses in [from, to) when given (the delivering rows' ones).
+ */
+export function maxFanIn(indices: ArrayLike<number>, nPost: number, from = 0, to = indices.length): number {
+  const fanIn = new Int32Array(nPost);
+  for (let s = from; s < to; s++) fanIn[indices[s] as number]! += 1;
+  return fanIn.reduce((a, b) => Math.max(a, b), 0);
+}
+
+/**
+ * f32 weights are clipped to ±limit before they add up: limit × the largest fan-in of the delivering
+ * rows must fit an i32, or a target's sum could wrap (concrete indices only; see ops.eventCount).
+ */
+export function checkQuantizeLimit(indices: HostArray, nPost: number, limit: number, rows?: readonly [number, number]): void {
+  const k = indices.shape[1] as number;
+  const fan = maxFanIn(indices.data, nPost, rows ? rows[0] * k : 0, rows ? rows[1] * k : indices.data.length);
+  if (limit * fan > 2 ** 31 - 1) {
+    throw new Error(
+      `event_count: quantize.limit ${limit} times the largest fan-in ${fan} exceeds 2^31 - 1, so a target's sum could wrap; ` +
+        `use a limit of at most 2^${Math.floor(Math.log2((2 ** 31 - 1) / fan))}`,
+    );
+  }
+}
+
+/**
  * event_gather: out[b, p] = sum_j x[b, indices[p, j]] (targets outside [0, nPost) skipped), summed
  * in j order, each term times weights[p, j] (i32 or f32, as f32) when given: event_count's adjoint. One invocation per (batch, pre neuron), k loads each: no
  * atomics, deterministic. Its own adjoint would be a float scatter-add (no f32 atomics in WGSL):

@@ -4,8 +4,10 @@
  * carry, nothing to synchronize, and every lowering gives the same bits (the reference is the
  * oracle, as for every op). Each call inside a traced step gets its own stream number, so two
  * draws in one step are independent; the step index makes every step draw afresh.
- * The hash is "lowbias32" (two multiply-xorshift rounds), chained over the four counters; the top
- * 24 bits become the float, which is exact in f32, so CPU and GPU agree bit for bit.
+ * The hash is "lowbias32" (two multiply-xorshift rounds), chained over the four counters, each
+ * XORed with a constant of its own first: lowbias32(0) is 0, so without them seed 0, stream 0, step
+ * 0, element 0 always drew exactly 0 (a PoissonEncoder's first neuron always spiked at step 0). The
+ * top 24 bits become the float, which is exact in f32, so CPU and GPU agree bit for bit.
  */
 import { allocArray } from '../ir/dtype.ts';
 import { sizeOf } from '../ir/shape.ts';
@@ -19,8 +21,14 @@ function lowbias32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+// one constant per counter (the 32-bit golden ratio and murmur3's finalizer constants)
+const K_ELEMENT = 0x9e3779b9, K_STEP = 0x85ebca6b, K_STREAM = 0xc2b2ae35, K_SEED = 0x27d4eb2f;
+
 export function randBits(seed: number, stream: number, step: number, i: number): number {
-  return lowbias32((seed ^ lowbias32((stream ^ lowbias32((step ^ lowbias32(i >>> 0)) >>> 0)) >>> 0)) >>> 0);
+  const h = lowbias32((i ^ K_ELEMENT) >>> 0);
+  const ht = lowbias32((step ^ K_STEP ^ h) >>> 0);
+  const hs = lowbias32((stream ^ K_STREAM ^ ht) >>> 0);
+  return lowbias32((seed ^ K_SEED ^ hs) >>> 0);
 }
 
 export function randUniformRef(seed: number, stream: number, step: number, i: number): number {
@@ -33,7 +41,7 @@ export const WGSL_RAND = `fn st_lowbias32(v: u32) -> u32 {
   return x ^ (x >> 16u);
 }
 fn st_rand(seed: u32, stream: u32, t: u32, i: u32) -> f32 {
-  let h = st_lowbias32(seed ^ st_lowbias32(stream ^ st_lowbias32(t ^ st_lowbias32(i))));
+  let h = st_lowbias32(seed ^ 0x27d4eb2fu ^ st_lowbias32(stream ^ 0xc2b2ae35u ^ st_lowbias32(t ^ 0x85ebca6bu ^ st_lowbias32(i ^ 0x9e3779b9u))));
   return f32(h >> 8u) * (1.0 / 16777216.0);
 }`;
 

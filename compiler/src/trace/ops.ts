@@ -6,7 +6,7 @@ import type { DType } from '../ir/dtype.ts';
 import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../ir/ops.ts';
 import { normAxes, sizeOf, type Shape } from '../ir/shape.ts';
 import { ShapeError } from '../errors.ts';
-import { checkEventIndices } from '../primitives/event.ts';
+import { checkEventIndices, checkQuantizeLimit } from '../primitives/event.ts';
 import { bind } from './bind.ts';
 import { prim } from '../primitives/index.ts';
 import { currentTrace } from './trace.ts';
@@ -113,14 +113,16 @@ export interface EventCountOptions {
  */
 export function eventCount(spikes: Tensor, indices: Tensor, nPost: number, opts: EventCountOptions = {}): Tensor {
   // concrete connectivity is checked once here, so a bad target is a trace-time error, not a skipped write
+  const { weights, quantize, rows } = opts;
   if (!indices.isTraced && indices.dtype === 'i32' && indices.ndim === 2 && Number.isInteger(nPost) && nPost > 0) {
     try {
       checkEventIndices(indices.toHost(), nPost);
+      const rowsOk = !rows || (Array.isArray(rows) && rows[0] >= 0 && rows[0] <= rows[1] && rows[1] <= (indices.shape[0] as number));
+      if (quantize && quantize.limit > 0 && rowsOk) checkQuantizeLimit(indices.toHost(), nPost, quantize.limit, rows);
     } catch (e) {
       throw new ShapeError((e as Error).message);
     }
   }
-  const { weights, quantize, rows } = opts;
   return bind('event_count', weights === undefined ? [spikes, indices] : [spikes, indices, weights], {
     nPost, ...(quantize ? { quantize: { ...quantize } } : {}), ...(rows ? { rows: [rows[0], rows[1]] as [number, number] } : {}),
   });

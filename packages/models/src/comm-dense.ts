@@ -7,7 +7,7 @@
 import { ops, Tensor } from '@spiketrace/compiler';
 import { nn } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
-import { drawTargets } from './comm.ts';
+import { checkFiniteWeights, checkFixedProb, drawTargets } from './comm.ts';
 import { initValue, type Initializer } from './init.ts';
 
 export { Linear, KaimingNormal, type LinearOptions } from '@spiketrace/state';
@@ -82,11 +82,12 @@ export interface FixedProbOptions {
  */
 export class FixedProb extends AllToAll {
   constructor(nPre: number, nPost: number, opts: FixedProbOptions) {
-    const who = opts.name ?? 'FixedProb';
-    if (!(opts.prob >= 0 && opts.prob <= 1)) throw new RangeError(`${who}: prob must be in [0, 1], got ${opts.prob}`);
+    const who = `${opts?.name ?? 'FixedProb'} (FixedProb)`;
+    checkFixedProb(who, nPre, nPost, opts);
     const k = Math.floor(nPost * opts.prob);
-    const targets = drawTargets(nPre, nPost, k, opts.seed ?? 0, opts.allowMultiConn ?? true);
     const w = initValue(opts.weight, [nPre, k], `${who}: weight`);
+    checkFiniteWeights(who, w);
+    const targets = drawTargets(nPre, nPost, k, opts.seed ?? 0, opts.allowMultiConn ?? true);
     const dense = new Float32Array(nPre * nPost);
     for (let s = 0; s < targets.length; s++) {
       const at = Math.floor(s / k) * nPost + (targets[s] as number);

@@ -80,22 +80,14 @@ export class EventFixedProb extends nn.Module {
   constructor(nPre: number, nPost: number, opts: EventFixedProbOptions) {
     super(opts?.name);
     const who = `${this.name} (EventFixedProb)`;
-    for (const [what, n] of [['nPre', nPre], ['nPost', nPost]] as const) {
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`${who}: ${what} must be a positive integer, got ${n}`);
-    }
-    if (typeof opts !== 'object' || opts === null) throw new TypeError(`${who}: options { prob, weight } are required`);
+    checkFixedProb(who, nPre, nPost, opts);
     const { prob } = opts;
-    if (typeof prob !== 'number' || !(prob >= 0 && prob <= 1)) {
-      throw new RangeError(`${who}: the connection probability must be in [0, 1], got ${String(prob)}`);
-    }
     const raw = opts.weight;
-    if (!isQuantity(raw) && typeof raw !== 'number' && typeof raw !== 'function') {
-      throw new TypeError(`${who}: the weight must be a Quantity (for example u.nS(6)), a number or an initializer`);
-    }
     if (opts.preRange !== undefined) {
-      const [s, e] = opts.preRange;
-      if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e - s !== nPre) {
-        throw new RangeError(`${who}: preRange [${s}, ${e}) must be a range of nPre = ${nPre} non-negative neuron indices`);
+      const r: unknown = opts.preRange;
+      const [s, e] = Array.isArray(r) ? r as number[] : [NaN, NaN];
+      if (!Number.isInteger(s) || !Number.isInteger(e) || (s as number) < 0 || (e as number) - (s as number) !== nPre) {
+        throw new RangeError(`${who}: preRange must be [start, end), a range of nPre = ${nPre} non-negative neuron indices, got ${JSON.stringify(r)}`);
       }
     }
     this.nPre = nPre;
@@ -110,7 +102,7 @@ export class EventFixedProb extends nn.Module {
     const w = homogeneous
       ? (isQuantity(raw) ? raw : new Quantity(Tensor.scalar(raw as number), Unit.dimensionless)).reshape([])
       : initValue(raw, [nPre, this.k], `${who}: weight`);
-    if (!w.mantissa.data.every(Number.isFinite)) throw new RangeError(`${who}: the weights must be finite`);
+    checkFiniteWeights(who, w);
     this.#weight = w;
     this.fixedWeights = undefined;
     this.quantize = undefined;
@@ -214,6 +206,29 @@ export class EventFixedProb extends nn.Module {
 }
 
 /** k targets in [0, nPost) per pre neuron, row-major [nPre, k], from a seeded generator. */
+/**
+ * What fixed out-degree connectivity (EventFixedProb, FixedProb) checks before drawing anything:
+ * positive integer sizes, a probability in [0, 1] and a weight given in one of the accepted forms.
+ */
+export function checkFixedProb(who: string, nPre: number, nPost: number, opts: { prob: unknown; weight: unknown } | undefined): void {
+  for (const [what, n] of [['nPre', nPre], ['nPost', nPost]] as const) {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`${who}: ${what} must be a positive integer, got ${n}`);
+  }
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${who}: options { prob, weight } are required`);
+  const { prob, weight } = opts;
+  if (typeof prob !== 'number' || !(prob >= 0 && prob <= 1)) {
+    throw new RangeError(`${who}: the connection probability must be in [0, 1], got ${String(prob)}`);
+  }
+  if (!isQuantity(weight) && typeof weight !== 'number' && typeof weight !== 'function') {
+    throw new TypeError(`${who}: the weight must be a Quantity (for example u.nS(6)), a number or an initializer`);
+  }
+}
+
+/** Every weight finite (a NaN weight would poison every target it reaches). */
+export function checkFiniteWeights(who: string, w: Quantity): void {
+  if (!w.mantissa.data.every(Number.isFinite)) throw new RangeError(`${who}: the weights must be finite`);
+}
+
 export function drawTargets(nPre: number, nPost: number, k: number, seed: number, multi: boolean): Int32Array {
   const rng = new Random(seed);
   const out = new Int32Array(nPre * k);

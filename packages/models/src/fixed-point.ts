@@ -13,7 +13,7 @@
  * reference and on every GPU and lowering.
  */
 
-import { roundHalfEven } from '@spiketrace/compiler';
+import { maxFanIn, roundHalfEven } from '@spiketrace/compiler';
 
 /** Largest binary exponent a scale 2^-e may have and stay a normal f32. */
 const MAX_EXPONENT = 126;
@@ -66,12 +66,6 @@ function fits(ints: Int32Array, indices: ArrayLike<number>, nPost: number): bool
 }
 
 /** The most synapses onto one target. */
-function maxFanIn(indices: ArrayLike<number>, nPost: number): number {
-  const fanIn = new Int32Array(nPost);
-  for (let s = 0; s < indices.length; s++) fanIn[indices[s] as number]! += 1;
-  return fanIn.reduce((a, b) => Math.max(a, b), 0);
-}
-
 /** Room left above the largest initial |w| of trainable weights before they clip. */
 export const TRAINABLE_ROOM = 16;
 

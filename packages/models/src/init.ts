@@ -40,9 +40,14 @@ export type InitLike = Quantity | number | Initializer;
 
 export function initValue(init: InitLike, shape: readonly number[], what: string): Quantity {
   if (typeof init === 'function') {
-    const v = init(shape);
+    const v: unknown = init(shape);
+    if (!isQuantity(v)) throw new TypeError(`${what}: the initializer must return a Quantity of shape [${shape.join(', ')}], got ${typeof v}`);
     if (v.shape.join() !== shape.join()) throw new RangeError(`${what}: initializer gave shape [${v.shape.join(', ')}], expected [${shape.join(', ')}]`);
     return v;
+  }
+  // a JS array or typed array would become one NaN scalar: say what to pass instead
+  if (!isQuantity(init) && typeof init !== 'number') {
+    throw new TypeError(`${what}: expected a Quantity, a number or an initializer function, got ${Array.isArray(init) || ArrayBuffer.isView(init) ? 'an array (wrap it in its unit: u.mV([...]), or u.dimensionless([...]) for a gate)' : typeof init}`);
   }
   const qv = isQuantity(init) ? init : new Quantity(Tensor.scalar(init));
   if (qv.size === 1) return math.full(shape, qv.reshape([]));
