@@ -282,6 +282,8 @@ describe('put_row: a row written at a run-time index', () => {
     const x = Tensor.fromArray(Float32Array.from({ length: 6 }, (_, i) => i), [3, 2]);
     expect(Array.from(ops.putRow(x, 1, Tensor.fromArray([9, 8])).data)).toEqual([0, 1, 9, 8, 4, 5]);
     expect(Array.from(ops.putRow(x, 7, Tensor.fromArray([9, 8])).data)).toEqual([0, 1, 2, 3, 9, 8]);
+    expect(() => ops.putRow(x, 1.5, Tensor.fromArray([9, 8]))).toThrow(/putRow: a row index must be an integer, got 1.5/);
+    expect(() => ops.takeRow(x, NaN)).toThrow(/takeRow: a row index must be an integer, got NaN/);
     expect(() => ops.putRow(x, 0, Tensor.fromArray([1, 2, 3]))).toThrow(/put_row: the row must be f32 \[2\] \(a row of x\), got f32 \[3\]/);
   });
 

@@ -73,6 +73,7 @@ describe('compiler knobs', () => {
     await expect(bad({ stepsPerRound: Number.NaN })).rejects.toThrow(/forLoop: compiler.stepsPerRound must be an integer >= 1, got NaN/);
     await expect(bad({ maxWorkgroupSize: 300.5 })).rejects.toThrow(/forLoop: compiler.maxWorkgroupSize must be an integer >= 32/);
     await expect(bad({ registers: 'no' as never })).rejects.toThrow(/forLoop: compiler.registers must be true or false/);
+    await expect(bad('fast' as never)).rejects.toThrow(/forLoop: compiler must be an object of options \(known: maxWorkgroupSize/);
     await expect(bad({ stepPerRound: 4 } as never)).rejects.toThrow(/forLoop: unknown compiler option 'stepPerRound' \(known: maxWorkgroupSize, stepsPerRound, registers, mergeWaves\)/);
     // the options are checked on the interpreter too, and profile must be a boolean
     await expect(brainstate.environ.context({ dt: u.ms(0.1) }, () => brainstate.transform.forLoop(step, times, { lowering: 'interpret', compiler: { mergeWaves: 1 as never } }))).rejects.toThrow(/forLoop: compiler.mergeWaves must be true or false, got 1/);

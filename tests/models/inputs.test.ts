@@ -8,7 +8,7 @@
  * through f32 log/sqrt/cos to a few ulps).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Tensor } from '@spiketrace/compiler';
+import { ops, Tensor } from '@spiketrace/compiler';
 import { u, brainstate, brainpy, releaseDevice } from 'spiketrace';
 
 afterAll(() => releaseDevice());
@@ -63,7 +63,17 @@ describe('deterministic generators', () => {
   });
 
   it('bad input names the generator', () => {
-    expect(() => new brainpy.RampInput({ start: u.pA(1), end: u.mV(2), tEnd: u.ms(5), name: 'r' })).toThrow(/mV|pA/);
+    expect(() => new brainpy.RampInput({ start: u.pA(1), end: u.mV(2), tEnd: u.ms(5), name: 'r' })).toThrow(/r \(RampInput\): end is in mV but start in pA/);
+    // without a size, array parameters must broadcast with each other
+    expect(() => new brainpy.RampInput({ start: u.pA([1, 2, 3]), end: u.pA([1, 2]), tEnd: u.ms(5), name: 'r' })).toThrow(/r \(RampInput\): end of shape \[2\] does not broadcast with the parameters before it \(shape \[3\]\)/);
+    expect(new brainpy.RampInput({ start: u.pA([1, 2, 3]), end: u.pA(4), tEnd: u.ms(5) }).end.shape).toEqual([]);
+    expect(() => new brainpy.SinusoidalInput({ amplitude: u.pA(1), frequency: u.Hz([1, 2, 3]), size: 2, name: 's' })).toThrow(/s \(SinusoidalInput\): frequency of shape \[3\] does not broadcast to size \[2\]/);
+    expect(() => new brainpy.SquareInput({ amplitude: u.pA(1), frequency: u.Hz(1), bias: 'no' as never, name: 'q' })).toThrow(/q \(SquareInput\): bias must be true or false/);
+    expect(() => new brainpy.WienerProcess({ sigma: u.pA([1, 2, 3]), size: 2, name: 'w' })).toThrow(/w \(WienerProcess\): sigma of shape \[3\] does not broadcast to size \[2\]/);
+    expect(() => new brainpy.WienerProcess({ sigma: NaN, size: 2, name: 'w' })).toThrow(/w \(WienerProcess\): sigma must be finite/);
+    const ou = new brainpy.OUProcess({ mean: u.pA(1), sigma: u.pA(1).div(u.ms(1).sqrt()), tau: u.ms(0.04), size: 2, name: 'ou' });
+    brainstate.nn.initAllStates(ou);
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1), t: u.ms(0) }, () => ou.update())).toThrow(/ou \(OUProcess\): dt \(0.1 ms\) is more than twice tau/);
     expect(() => new brainpy.RampInput({ start: u.pA(1), end: u.pA(2), tEnd: undefined as never, name: 'r' })).toThrow(/r \(RampInput\): tEnd is required/);
     expect(() => new brainpy.RampInput({ start: u.pA(1), end: u.pA(2), tStart: u.ms(5), tEnd: u.ms(5), name: 'r' })).toThrow(/r \(RampInput\): tEnd \(5\.? ms\) must be after tStart/);
     expect(() => new brainpy.SinusoidalInput({ amplitude: u.pA(1), frequency: u.ms(1), name: 's' })).toThrow(/s \(SinusoidalInput\): frequency is in ms/);
@@ -166,6 +176,12 @@ describe('spike sources', () => {
     expect(() => new brainpy.SpikeTime(3, { indices: [0], times: u.ms([1, 2]), name: 'sg' })).toThrow(/sg \(SpikeTime\): indices \(1\) and times \(2\) must have one entry per event/);
     expect(() => new brainpy.SpikeTime(3, { indices: [0], times: u.mV([1]), name: 'sg' })).toThrow(/sg \(SpikeTime\): times are in mV/);
     expect(() => new brainpy.SpikeTime(3, { indices: [0], times: u.ms([-1]), name: 'sg' })).toThrow(/sg \(SpikeTime\): times\[0\] = -1 ms must be >= 0/);
+    expect(() => new brainpy.SpikeTime(3, { indices: [0], times: u.ms([Infinity]), name: 'sg' })).toThrow(/sg \(SpikeTime\): times must be finite/);
+    // a table the GPU could not bind: refused by name when the step asks for it, before any allocation
+    const far = new brainpy.SpikeTime(1000, { indices: [0], times: u.second([4]), name: 'far' });
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1), t: u.ms(0) }, () => far.update())).toThrow(/far \(SpikeTime\): the event table would hold 40001 steps x 1000 neurons \(153 MiB\), over 128 MiB/);
+    expect(() => new brainpy.WienerProcess({ sigma: u.pA(1), size: 2, seed: 1.5, name: 'w' })).toThrow(/seed must be an integer in \[0, 2\^32\), got 1.5/);
+    expect(() => ops.randUniform([2.5])).toThrow(/randUniform: shape must list non-negative integers, got \[2.5\]/);
   });
 
   it('PoissonEncoder: spike probability freqs dt per step, per-neuron rates; GPU equals the reference bit for bit', async () => {
@@ -182,5 +198,11 @@ describe('spike sources', () => {
     expect(Math.abs(hi / N - 0.02)).toBeLessThan(4 * Math.sqrt(0.02 * 0.98 / N));
     expect(Math.abs(lo / N - 0.005)).toBeLessThan(4 * Math.sqrt(0.005 * 0.995 / N));
     expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => enc.call(u.mV(1)))).toThrow(/PoissonEncoder\): the rates must be a frequency/);
+    // rates per neuron with a leading batch axis fit; rates of another size do not
+    const small = new brainpy.PoissonEncoder(3, { seed: 1, name: 'pe' });
+    expect(brainstate.environ.context({ dt: u.ms(0.1) }, () => small.call(u.Hz(Tensor.full([2, 3], 100)))).shape).toEqual([2, 3]);
+    expect(brainstate.environ.context({ dt: u.ms(0.1) }, () => small.call(u.Hz(Tensor.full([2, 1], 100)))).shape).toEqual([2, 3]);
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => small.call(u.Hz(Tensor.full([2, 5], 100))))).toThrow(/pe \(PoissonEncoder\): rates of shape \[2, 5\] do not fit the encoder's size \[3\]/);
+    expect(() => brainstate.environ.context({ dt: u.ms(0.1) }, () => small.call(u.Hz(Tensor.full([5], 100))))).toThrow(/rates of shape \[5\] do not fit/);
   });
 });

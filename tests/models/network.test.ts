@@ -346,6 +346,8 @@ describe('EventFixedProb', () => {
     expect(bad(4, 10, { weight: u.nS(NaN) })).toThrow(/fp \(FixedProb\): the weights must be finite/);
     expect(bad(4, 10, { weight: 'a' })).toThrow(/fp \(FixedProb\): the weight must be a Quantity/);
     expect(bad(4, 10, { weight: () => 3 })).toThrow(/fp \(FixedProb\): weight: the initializer must return a Quantity of shape \[4, 5\], got number/);
+    expect(() => new brainpy.EventFixedProb(4, 10, { prob: 0.5, weight: 1, trainable: 'no' as never, name: 'e' })).toThrow(/e \(EventFixedProb\): trainable must be true or false/);
+    expect(() => new brainpy.EventFixedProb(4, 10, { prob: 0.5, weight: 1, seed: -1, name: 'e' })).toThrow(/e \(EventFixedProb\): seed must be an integer in \[0, 2\^32\), got -1/);
     expect(() => new brainpy.EventFixedProb(4, 10, { prob: 0.5, weight: 1, preRange: 3 as never, name: 'e' })).toThrow(/e \(EventFixedProb\): preRange must be \[start, end\)/);
     expect(() => brainstate.nn.initAllStates(new brainpy.LIF(2, { V_initializer: [1, 2] as never, name: 'n' }))).toThrow(/n.*expected a Quantity, a number or an initializer function, got an array/);
   });

@@ -44,23 +44,25 @@ const onsets = (spk: ArrayLike<number>, n: number, i: number) => {
 // MorrisLecar
 
 const MLP = { VCa: 130, gCa: 4.4, VK: -84, gK: 8, VL: -60, gL: 2, C: 20, V1: -1.2, V2: 18, V3: 2, V4: 30, phi: 0.04, Vth: 10 }; // mV, mS, uF, 1/ms
-const ML = {
-  Minf: (V: number) => 0.5 * (1 + Math.tanh((V - MLP.V1) / MLP.V2)),
-  Winf: (V: number) => 0.5 * (1 + Math.tanh((V - MLP.V3) / MLP.V4)),
-  tauW: (V: number) => 1 / (MLP.phi * Math.cosh((V - MLP.V3) / (2 * MLP.V4))),
-};
+const mlRates = (P: typeof MLP) => ({
+  Minf: (V: number) => 0.5 * (1 + Math.tanh((V - P.V1) / P.V2)),
+  Winf: (V: number) => 0.5 * (1 + Math.tanh((V - P.V3) / P.V4)),
+  tauW: (V: number) => 1 / (P.phi * Math.cosh((V - P.V3) / (2 * P.V4))),
+});
+const ML = mlRates(MLP);
 
 /** One brainpy.state MorrisLecar step in float64 (I in uA): forward-Euler V, W relaxed exactly towards W_inf. */
-function mlStep(dt: number): Stepper {
+function mlStep(dt: number, P = MLP): Stepper {
+  const R = mlRates(P);
   return (st, I) => {
     const { V, W } = st as { V: number; W: number };
-    const ICa = MLP.gCa * ML.Minf(V) * (V - MLP.VCa);
-    const IK = MLP.gK * W * (V - MLP.VK);
-    const IL = MLP.gL * (V - MLP.VL);
-    const tau = ML.tauW(V);
-    st.V = V + dt * (I - ICa - IK - IL) / MLP.C; // uA / uF = mV/ms
-    st.W = W + dt * exprel(-dt / tau) * (ML.Winf(V) - W) / tau;
-    return (st.V - MLP.Vth) / MLP.Vth >= 0;
+    const ICa = P.gCa * R.Minf(V) * (V - P.VCa);
+    const IK = P.gK * W * (V - P.VK);
+    const IL = P.gL * (V - P.VL);
+    const tau = R.tauW(V);
+    st.V = V + dt * (I - ICa - IK - IL) / P.C; // uA / uF = mV/ms
+    st.W = W + dt * exprel(-dt / tau) * (R.Winf(V) - W) / tau;
+    return (st.V - P.Vth) / P.Vth >= 0;
   };
 }
 
@@ -147,6 +149,30 @@ describe('MorrisLecar', () => {
     expectClose('ML.V (batched)', got.V!, ref.V!, TOL.mlV, 10);
     expectClose('ML.W (batched)', got.W!, ref.W!, TOL.mlW, 0.01);
   });
+
+  it.each(LOWERINGS)('every parameter changed reaches the step (%s)', async (lowering) => {
+    const P = { VCa: 120, gCa: 4, VK: -80, gK: 7.5, VL: -55, gL: 2.5, C: 15, V1: -2, V2: 16, V3: 4, V4: 25, phi: 0.06, Vth: 5 };
+    const steps = 1500, n = amps.length;
+    const x = stepDrive(steps, amps, 20);
+    const v0 = [-62, -58, -66, -60, -55].slice(0, n);
+    const N = new brainpy.MorrisLecar(n, {
+      V_Ca: u.mV(P.VCa), g_Ca: u.mS(P.gCa), V_K: u.mV(P.VK), g_K: u.mS(P.gK), V_leak: u.mV(P.VL), g_leak: u.mS(P.gL), C: u.uF(P.C),
+      V1: u.mV(P.V1), V2: u.mV(P.V2), V3: u.mV(P.V3), V4: u.mV(P.V4), phi: u.ms(1 / P.phi).rdiv(1), V_th: u.mV(P.Vth),
+      V_initializer: (shape) => u.mV(Tensor.fromArray(v0, shape)), W_initializer: 0.05,
+    });
+    brainstate.nn.initAllStates(N);
+    const got = await simulate(N, u.uA(Tensor.fromArray(x, [steps, n])), DT, lowering, {
+      V: [() => N.V.value, u.mV], W: [() => N.W.value, u.unitless],
+    });
+    const ref = reference(x, n, [], (i) => ({ V: v0[i]!, W: f32(0.05) }), mlStep(DT, P), ['V', 'W']);
+    // the defaults give other traces: the parameters did reach the step
+    const dflt = reference(x, n, [], (i) => ({ V: v0[i]!, W: f32(0.05) }), mlStep(DT), ['V', 'W']);
+    expect(Math.max(...Array.from(ref.V!, (v, i) => Math.abs(v - dflt.V![i]!)))).toBeGreaterThan(1);
+    expect(ones(got.spk!)).toEqual(ones(ref.spk));
+    expect(ones(ref.spk).length).toBeGreaterThan(10);
+    expectClose('ML.V (parameters)', got.V!, ref.V!, TOL.mlV, 10);
+    expectClose('ML.W (parameters)', got.W!, ref.W!, TOL.mlW, 0.01);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -164,23 +190,23 @@ const WBR = {
 const WBP = { ENa: 55, gNa: 35, EK: -90, gK: 9, EL: -65, gL: 0.1, Vth: 20, phi: 5, C: 1 }; // mV, mS, uF
 
 /** One brainpy.state WangBuzsakiHH step in float64 (I in uA): m = m_inf(V), forward-Euler V, exact h, n relaxation. */
-function wbStep(dt: number): Stepper {
+function wbStep(dt: number, P = WBP): Stepper {
   return (st, I) => {
     const { V, h, n } = st as { V: number; h: number; n: number };
     // written from the quotient form, which is 0/0 only at V = -35, -34 exactly (not reached here)
     const m = WBR.am(V) / (WBR.am(V) + WBR.bm(V));
-    const INa = WBP.gNa * m ** 3 * h * (V - WBP.ENa);
-    const IK = WBP.gK * n ** 4 * (V - WBP.EK);
-    const IL = WBP.gL * (V - WBP.EL);
+    const INa = P.gNa * m ** 3 * h * (V - P.ENa);
+    const IK = P.gK * n ** 4 * (V - P.EK);
+    const IL = P.gL * (V - P.EL);
     // exact relaxation towards x_inf = a / (a + b) with the rate k = phi (a + b)
     const gate = (x: number, a: number, b: number) => {
-      const k = WBP.phi * (a + b), xinf = a / (a + b);
+      const k = P.phi * (a + b), xinf = a / (a + b);
       return xinf + (x - xinf) * Math.exp(-k * dt);
     };
-    st.V = V + dt * (I - INa - IK - IL) / WBP.C;
+    st.V = V + dt * (I - INa - IK - IL) / P.C;
     st.h = gate(h, WBR.ah(V), WBR.bh(V));
     st.n = gate(n, WBR.an(V), WBR.bn(V));
-    return (st.V - WBP.Vth) / WBP.Vth >= 0;
+    return (st.V - P.Vth) / P.Vth >= 0;
   };
 }
 
@@ -270,6 +296,29 @@ describe('WangBuzsakiHH', () => {
     expectClose('WB.h (batched)', got.h!, ref.h!, TOL.wbGate, 0.01);
     expectClose('WB.n (batched)', got.n!, ref.n!, TOL.wbGate, 0.01);
   });
+
+  it.each(LOWERINGS)('every parameter changed reaches the step (%s)', async (lowering) => {
+    const P = { ENa: 50, gNa: 30, EK: -85, gK: 10, EL: -60, gL: 0.15, Vth: 10, phi: 3, C: 1.5 };
+    const steps = 600, drive = [0, 3, 6, 12];
+    const x = stepDrive(steps, drive, 10);
+    const N = new brainpy.WangBuzsakiHH(drive.length, {
+      ENa: u.mV(P.ENa), gNa: u.mS(P.gNa), EK: u.mV(P.EK), gK: u.mS(P.gK), EL: u.mV(P.EL), gL: u.mS(P.gL), V_th: u.mV(P.Vth), phi: P.phi, C: u.uF(P.C),
+    });
+    brainstate.nn.initAllStates(N);
+    const got = await simulate(N, u.uA(Tensor.fromArray(x, [steps, drive.length])), DT, lowering, {
+      V: [() => N.V.value, u.mV], h: [() => N.h.value, u.unitless], n: [() => N.n.value, u.unitless],
+    });
+    const init = () => ({ V: -65, h: f32(0.6), n: f32(0.32) });
+    const ref = reference(x, drive.length, [], init, wbStep(DT, P), ['V', 'h', 'n']);
+    // the defaults give other traces: the parameters did reach the step
+    const dflt = reference(x, drive.length, [], init, wbStep(DT), ['V', 'h', 'n']);
+    expect(Math.max(...Array.from(ref.V!, (v, i) => Math.abs(v - dflt.V![i]!)))).toBeGreaterThan(1);
+    expect(ones(got.spk!)).toEqual(ones(ref.spk));
+    expect(ones(ref.spk).length).toBeGreaterThan(5);
+    expectClose('WB.V (parameters)', got.V!, ref.V!, TOL.wbV, 10);
+    expectClose('WB.h (parameters)', got.h!, ref.h!, TOL.wbGate, 0.01);
+    expectClose('WB.n (parameters)', got.n!, ref.n!, TOL.wbGate, 0.01);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +329,12 @@ describe('bad input', () => {
     expect(() => new brainpy.MorrisLecar(2, { phi: u.mV(1), name: 'ml1' })).toThrow(/ml1: phi is in mV/);
     expect(() => new brainpy.MorrisLecar(2, { V4: u.ms(30) })).toThrow(/MorrisLecar\d*: V4 is in ms/);
     expect(() => new brainpy.MorrisLecar(2, { C: 20 as unknown as u.Quantity, name: 'ml2' })).toThrow(/ml2: C must be a Quantity/);
+    // the ones the equations divide by must be positive; conductances non-negative
+    expect(() => new brainpy.MorrisLecar(2, { C: u.uF(0), name: 'ml6' })).toThrow(/ml6: C must be positive and finite/);
+    expect(() => new brainpy.MorrisLecar(2, { V4: u.mV(0), name: 'ml7' })).toThrow(/ml7: V4 must be positive/);
+    expect(() => new brainpy.MorrisLecar(2, { phi: u.Hz(-1), name: 'ml8' })).toThrow(/ml8: phi must be positive/);
+    expect(() => new brainpy.MorrisLecar(2, { g_K: u.mS(-1), name: 'ml9' })).toThrow(/ml9: g_K must be non-negative/);
+    expect(new brainpy.MorrisLecar(2, { g_Ca: u.mS(0) }).g_Ca.item()).toBe(0);
     expect(() => brainstate.nn.initAllStates(new brainpy.MorrisLecar(2, { V_initializer: u.mA(1), name: 'ml3' }))).toThrow(/ml3: V_initializer is in mA/);
     expect(() => brainstate.nn.initAllStates(new brainpy.MorrisLecar(2, { W_initializer: u.mV(1), name: 'ml4' }))).toThrow(/ml4: W_initializer must be dimensionless/);
     const N = new brainpy.MorrisLecar(2, { name: 'ml5' });
@@ -291,6 +346,8 @@ describe('bad input', () => {
   it('WangBuzsakiHH: a parameter in the wrong unit names the parameter and the model; initializers and the input are checked', () => {
     expect(() => new brainpy.WangBuzsakiHH(2, { gK: u.mV(9), name: 'wb0' })).toThrow(/wb0: gK is in mV/);
     expect(() => new brainpy.WangBuzsakiHH(2, { phi: u.ms(5), name: 'wb1' })).toThrow(/wb1: phi is in ms, expected a dimensionless number/);
+    expect(() => new brainpy.WangBuzsakiHH(2, { phi: -5, name: 'wb5' })).toThrow(/wb5: phi must be positive/);
+    expect(() => new brainpy.WangBuzsakiHH(2, { C: u.uF(NaN), name: 'wb6' })).toThrow(/wb6: C must be positive and finite/);
     expect(() => new brainpy.WangBuzsakiHH(2, { ENa: u.mS(55) })).toThrow(/WangBuzsakiHH\d*: ENa is in mS/);
     expect(() => brainstate.nn.initAllStates(new brainpy.WangBuzsakiHH(2, { V_initializer: u.uA(1), name: 'wb2' }))).toThrow(/wb2: V_initializer is in uA/);
     expect(() => brainstate.nn.initAllStates(new brainpy.WangBuzsakiHH(2, { h_initializer: u.mV(1), name: 'wb3' }))).toThrow(/wb3: h_initializer must be dimensionless/);

@@ -242,8 +242,8 @@ describe('AMPA and GABAa', () => {
 
 describe('BioNMDA', () => {
   /** brainpy.state's BioNMDA update in float64: x from the pulse first, then g from the new x. */
-  function reference(tF32: ArrayLike<number>, spikes: Float32Array, n: number, x0: number) {
-    const P = { alpha1: 2, beta1: 0.01, alpha2: 1, beta2: 0.5, T: 1, T_dur: 0.5 };
+  const DEFAULTS = { alpha1: 2, beta1: 0.01, alpha2: 1, beta2: 0.5, T: 1, T_dur: 0.5 }; // 1/ms, 1/(ms mM), mM, ms
+  function reference(tF32: ArrayLike<number>, spikes: Float32Array, n: number, x0: number, P = DEFAULTS) {
     const steps = tF32.length;
     const g = new Float64Array(n), x = new Float64Array(n).fill(x0), arrival = new Float64Array(n).fill(-1e7);
     const G = new Float64Array(steps * n), X = new Float64Array(steps * n);
@@ -287,6 +287,26 @@ describe('BioNMDA', () => {
     for (let s = 300; s < 400; s++) peak = Math.max(peak, g1(s));
     expect(peak).toBeGreaterThan(0.05);
     expect(g1(520)).toBeGreaterThan(0.8 * peak);
+  });
+
+  it.each(LOWERINGS)('every parameter changed reaches the step (%s)', async (lowering) => {
+    const P = { alpha1: 1.5, beta1: 0.03, alpha2: 0.7, beta2: 0.3, T: 1.4, T_dur: 1.2 };
+    const perMs = (v: number) => u.Hz(v * 1000);
+    const n = 2, steps = 400;
+    const syn = new brainpy.BioNMDA(n, {
+      alpha1: perMs(P.alpha1), beta1: perMs(P.beta1), alpha2: perMs(P.alpha2).div(u.mM(1)), beta2: perMs(P.beta2), T: u.mM(P.T), T_dur: u.ms(P.T_dur), x_initializer: 0.1,
+    });
+    brainstate.nn.initAllStates(syn);
+    const spikes = pattern(9, steps, n, 0.01, [[10, 0], [150, 1]]);
+    const times = timesOf(steps);
+    const out = await run(() => brainstate.transform.forLoop((t: u.Quantity, s: Tensor) => brainstate.environ.context({ t }, () => ({ g: syn.call(s), x: syn.x.value })),
+      times, Tensor.fromArray(spikes, [steps, n]), { lowering }));
+    const tms = times.toDecimal(u.ms).data;
+    const ref = reference(tms, spikes, n, 0.1, P);
+    const dflt = reference(tms, spikes, n, 0.1);
+    expect(Math.max(...Array.from(ref.G, (v, i) => Math.abs(v - dflt.G[i]!)))).toBeGreaterThan(0.01); // the parameters matter here
+    expectClose('x (parameters)', (out.x as u.Quantity).toDecimal(u.unitless).data, ref.X, 1e-5, 1e-4);
+    expectClose('g (parameters)', (out.g as u.Quantity).toDecimal(u.mS).data, ref.G, 1e-5, 1e-4);
   });
 
   it('refuses a dimensioned x and a bad rate, naming the model; .desc builds it', () => {

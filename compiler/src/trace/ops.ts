@@ -161,8 +161,14 @@ export function pad(x: Tensor, low: readonly number[], high: readonly number[]):
  * Row `index` (an i32 scalar, usually traced: a ring buffer's pointer) of x [L, ...rest], clamped
  * into [0, L): one load per element. See primitives/take.ts.
  */
+/** A row index given as a number must be a whole one (a Tensor index is cast to i32 on the device). */
+function rowIndex(op: string, index: TensorLike): Tensor {
+  if (typeof index === 'number' && !Number.isInteger(index)) throw new ShapeError(`${op}: a row index must be an integer, got ${index}`);
+  return asTensor(index, 'i32');
+}
+
 export function takeRow(x: Tensor, index: TensorLike): Tensor {
-  return bind('take_row', [x, asTensor(index, 'i32')], null);
+  return bind('take_row', [x, rowIndex('takeRow', index)], null);
 }
 
 /**
@@ -175,7 +181,7 @@ export function eventOuter(spikes: Tensor, x: Tensor, indices: Tensor): Tensor {
 
 /** x [L, ...rest] with row `index` (clamped into [0, L)) replaced by v [...rest]. See primitives/take.ts. */
 export function putRow(x: Tensor, index: TensorLike, v: Tensor): Tensor {
-  return bind('put_row', [x, asTensor(index, 'i32'), v.dtype === x.dtype ? v : cast(v, x.dtype)], null);
+  return bind('put_row', [x, rowIndex('putRow', index), v.dtype === x.dtype ? v : cast(v, x.dtype)], null);
 }
 
 /** A raster as a bitfield along the last axis: u32 words, bit j of word w = x[..., 32w + j] != 0. */
@@ -206,6 +212,10 @@ let eagerDraws = 0;
  * each call draws a new sample.
  */
 export function randUniform(shape: readonly number[], seed = 0): Tensor {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(`randUniform: shape must list non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (!Number.isInteger(seed)) throw new RangeError(`randUniform: seed must be an integer, got ${String(seed)}`);
   const tr = currentTrace();
   const aval = { dtype: 'f32' as const, shape: [...shape] };
   if (tr) return tr.add('rand_uniform', [], { seed: seed >>> 0, stream: tr.nextStream() }, aval);

@@ -8,7 +8,7 @@ import { ops, Tensor } from '@spiketrace/compiler';
 import { nn } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
 import { checkFiniteWeights, checkFixedProb, drawTargets } from './comm.ts';
-import { initValue, type Initializer } from './init.ts';
+import { initValue, seedOf, type Initializer } from './init.ts';
 
 export { Linear, KaimingNormal, type LinearOptions } from '@spiketrace/state';
 
@@ -87,7 +87,7 @@ export class FixedProb extends AllToAll {
     const k = Math.floor(nPost * opts.prob);
     const w = initValue(opts.weight, [nPre, k], `${who}: weight`);
     checkFiniteWeights(who, w);
-    const targets = drawTargets(nPre, nPost, k, opts.seed ?? 0, opts.allowMultiConn ?? true);
+    const targets = drawTargets(nPre, nPost, k, seedOf(who, opts.seed), opts.allowMultiConn ?? true);
     const dense = new Float32Array(nPre * nPost);
     for (let s = 0; s < targets.length; s++) {
       const at = Math.floor(s / k) * nPost + (targets[s] as number);

@@ -34,7 +34,7 @@ import { nn, ParamState } from '@spiketrace/state';
 import { isQuantity, Quantity, Unit } from '@spiketrace/units';
 import { eventCount } from './events.ts';
 import { toFixedPoint, trainableQuantization, type FixedPointWeights } from './fixed-point.ts';
-import { initValue, type Initializer } from './init.ts';
+import { initValue, seedOf, type Initializer } from './init.ts';
 import { Random } from './random.ts';
 
 export interface EventFixedProbOptions {
@@ -81,6 +81,7 @@ export class EventFixedProb extends nn.Module {
     super(opts?.name);
     const who = `${this.name} (EventFixedProb)`;
     checkFixedProb(who, nPre, nPost, opts);
+    if (opts.trainable !== undefined && typeof opts.trainable !== 'boolean') throw new TypeError(`${who}: trainable must be true or false, got ${JSON.stringify(opts.trainable)}`);
     const { prob } = opts;
     const raw = opts.weight;
     if (opts.preRange !== undefined) {
@@ -94,7 +95,7 @@ export class EventFixedProb extends nn.Module {
     this.nPost = nPost;
     this.prob = prob;
     this.k = Math.floor(nPost * prob);
-    this.seed = opts.seed ?? 0;
+    this.seed = seedOf(who, opts.seed);
     this.allowMultiConn = opts.allowMultiConn ?? true;
     this.preRange = opts.preRange;
     this.indices = drawTargets(nPre, nPost, this.k, this.seed, this.allowMultiConn);

@@ -11,7 +11,7 @@ import { environ, HiddenState } from '@spiketrace/state';
 import { math, mS, mV, ms, type Quantity, uA, uF, Unit } from '@spiketrace/units';
 import { initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkCurrent, checkDim } from './lif.ts';
+import { checkCurrent, checkDim, checkPositive } from './lif.ts';
 import { Neuron, type NeuronOptions } from './neuron.ts';
 import { ReluGrad } from './spike.ts';
 
@@ -114,13 +114,13 @@ export abstract class HHGated extends ConductanceNeuron {
     super(inSize, opts, new ReluGrad());
     const o = this.name;
     this.ENa = checkDim(o, 'ENa', opts.ENa ?? mV(d.ENa), mV(1));
-    this.gNa = checkDim(o, 'gNa', opts.gNa ?? mS(d.gNa), mS(1));
+    this.gNa = checkPositive(o, 'gNa', opts.gNa ?? mS(d.gNa), mS(1), true);
     this.EK = checkDim(o, 'EK', opts.EK ?? mV(d.EK), mV(1));
-    this.gK = checkDim(o, 'gK', opts.gK ?? mS(d.gK), mS(1));
+    this.gK = checkPositive(o, 'gK', opts.gK ?? mS(d.gK), mS(1), true);
     this.EL = checkDim(o, 'EL', opts.EL ?? mV(d.EL), mV(1));
-    this.gL = checkDim(o, 'gL', opts.gL ?? mS(d.gL), mS(1));
+    this.gL = checkPositive(o, 'gL', opts.gL ?? mS(d.gL), mS(1), true);
     this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(d.V_th), mV(1));
-    this.C = checkDim(o, 'C', opts.C ?? uF(d.C), uF(1));
+    this.C = checkPositive(o, 'C', opts.C ?? uF(d.C), uF(1));
     this.V_initializer = opts.V_initializer ?? d.V_initializer;
   }
 

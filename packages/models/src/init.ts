@@ -25,7 +25,7 @@ export function Normal(mean: Quantity | number, std: Quantity | number, opts: { 
   const sd = s.to(unit).mantissa.data[0] as number; // throws a unit mismatch naming both units
   const mu = m.mantissa.data[0] as number;
   if (!(sd >= 0)) throw new RangeError(`Normal: std must be >= 0, got ${String(std)}`);
-  const seed = opts.seed ?? 0;
+  const seed = seedOf('Normal', opts.seed);
   return (shape) => {
     const n = shape.reduce((a, d) => a * d, 1);
     const rng = new Random(seed);
@@ -33,6 +33,15 @@ export function Normal(mean: Quantity | number, std: Quantity | number, opts: { 
     for (let i = 0; i < n; i++) data[i] = mu + sd * rng.normal();
     return new Quantity(Tensor.fromArray(data, shape), unit);
   };
+}
+
+/** A seed option: an integer in [0, 2^32) (default 0); 1.5 or '7' would be truncated or coerced unseen. */
+export function seedOf(who: string, seed: unknown): number {
+  if (seed === undefined) return 0;
+  if (!(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) {
+    throw new RangeError(`${who}: seed must be an integer in [0, 2^32), got ${JSON.stringify(seed)}`);
+  }
+  return seed;
 }
 
 /** Something a model option accepts as an initial value: a Quantity (scalar broadcasts) or an initializer. */

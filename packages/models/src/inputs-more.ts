@@ -25,6 +25,7 @@ import { ops, roundHalfEven, Tensor } from '@spiketrace/compiler';
 import { environ, HiddenState, type nn } from '@spiketrace/state';
 import { Hz, isQuantity, math, ms, Quantity, Unit, UnitMismatchError } from '@spiketrace/units';
 import { Dynamics } from './dynamics.ts';
+import { seedOf } from './init.ts';
 import { broadcasts, checkHost, CurrentGenerator } from './inputs.ts';
 import { timeNow } from './time.ts';
 
@@ -78,10 +79,24 @@ abstract class WindowedGenerator extends CurrentGenerator {
     return this.tEnd ? ops.binary('and', after, t.lt(this.tEnd)) : after;
   }
 
+  /** The parameters' common shape so far, when no size is given. */
+  #shape: number[] = [];
+
+  /** A parameter broadcasts to `size`, or, without one, with the parameters checked before it. */
   protected checkShape(what: string, v: Quantity): void {
-    if (this.size && !broadcasts(v.shape, this.size)) {
-      throw new RangeError(`${this.who}: ${what} of shape [${v.shape.join(', ')}] does not broadcast to size [${this.size.join(', ')}]`);
+    if (this.size) {
+      if (!broadcasts(v.shape, this.size)) {
+        throw new RangeError(`${this.who}: ${what} of shape [${v.shape.join(', ')}] does not broadcast to size [${this.size.join(', ')}]`);
+      }
+      return;
     }
+    const [a, b] = [this.#shape, v.shape];
+    const r = Math.max(a.length, b.length);
+    const both = Array.from({ length: r }, (_, i) => [a[a.length - r + i] ?? 1, b[b.length - r + i] ?? 1] as const);
+    if (both.some(([x, y]) => x !== y && x !== 1 && y !== 1)) {
+      throw new RangeError(`${this.who}: ${what} of shape [${b.join(', ')}] does not broadcast with the parameters before it (shape [${a.join(', ')}])`);
+    }
+    this.#shape = both.map(([x, y]) => (x === 1 ? y : x));
   }
 }
 
@@ -105,7 +120,11 @@ export class RampInput extends WindowedGenerator {
     const who = this.who;
     if (opts.tEnd === undefined) throw new TypeError(`${who}: tEnd is required (where the ramp ends)`);
     this.start = checkQuantity(who, 'start', opts.start, 'u.pA(0)');
-    this.end = checkQuantity(who, 'end', opts.end, 'u.pA(100)').to(this.start.unit); // throws a unit mismatch naming both
+    const end = checkQuantity(who, 'end', opts.end, 'u.pA(100)');
+    if (!end.unit.sameDim(this.start.unit)) {
+      throw new UnitMismatchError(`${who}: end is in ${end.unit.name} but start in ${this.start.unit.name}; give both in one dimension`, [end.unit.name, this.start.unit.name]);
+    }
+    this.end = end.to(this.start.unit);
     this.checkShape('start', this.start);
     this.checkShape('end', this.end);
   }
@@ -152,8 +171,10 @@ abstract class PeriodicInput extends WindowedGenerator {
     super(opts, kind);
     this.amplitude = checkQuantity(this.who, 'amplitude', opts.amplitude, 'u.pA(50)');
     this.frequency = checkFrequency(this.who, opts.frequency);
+    if (opts.bias !== undefined && typeof opts.bias !== 'boolean') throw new TypeError(`${this.who}: bias must be true or false, got ${JSON.stringify(opts.bias)}`);
     this.bias = opts.bias ?? false;
     this.checkShape('amplitude', this.amplitude);
+    this.checkShape('frequency', this.frequency);
   }
 
   get unit(): Unit {
@@ -221,8 +242,10 @@ export class WienerProcess extends WindowedGenerator {
     super(opts, 'WienerProcess');
     if (!this.size) throw new TypeError(`${this.who}: size is required`);
     const s = opts.sigma ?? 1;
+    if (typeof s === 'number' && !Number.isFinite(s)) throw new RangeError(`${this.who}: sigma must be finite, got ${s}`);
     this.sigma = typeof s === 'number' ? math.full([], s) : checkQuantity(this.who, 'sigma', s, 'u.pA(10)');
-    this.seed = opts.seed ?? 0;
+    this.checkShape('sigma', this.sigma);
+    this.seed = seedOf(this.who, opts.seed);
   }
 
   get unit(): Unit {
@@ -267,7 +290,8 @@ export class OUProcess extends WindowedGenerator {
       throw new UnitMismatchError(`${who}: sigma sqrt(dt) is in ${step.unit.name}, but the mean is in ${this.mean.unit.name}; give sigma in the mean's unit per sqrt(time)`, [step.unit.name, this.mean.unit.name]);
     }
     this.checkShape('mean', this.mean);
-    this.seed = opts.seed ?? 0;
+    this.checkShape('sigma', this.sigma);
+    this.seed = seedOf(this.who, opts.seed);
   }
 
   get unit(): Unit {
@@ -281,6 +305,10 @@ export class OUProcess extends WindowedGenerator {
   override update(t?: Quantity): Quantity {
     const now = timeNow(this.who, t);
     const dt = environ.getDt();
+    // Euler's relaxation x += dt (mean - x) / tau overshoots and grows when dt > 2 tau
+    if (dt.to(this.tau.unit).item() > 2 * this.tau.item()) {
+      throw new RangeError(`${this.who}: dt (${String(dt)}) is more than twice tau (${String(this.tau)}): the Euler step would diverge; use a smaller dt or a longer tau`);
+    }
     const x0 = this.x.value;
     const kick = this.sigma.mul(dt.sqrt()).mul(ops.randNormal(x0.shape, this.seed));
     const x1 = x0.add(dt.mul(this.mean.sub(x0).div(this.tau))).add(kick).to(x0.unit);
@@ -308,6 +336,9 @@ export interface SpikeTimeOptions {
  * is O(n) whatever the number of events, and a long stimulus costs memory (brainpy.state keeps a
  * sparse matrix instead).
  */
+/** Most bytes of a SpikeTime's event table on the GPU (WebGPU's default maxStorageBufferBindingSize). */
+const SPIKE_TABLE_MAX_BYTES = 128 * 2 ** 20;
+
 export class SpikeTime extends Dynamics {
   readonly indices: readonly number[];
   readonly times: Quantity;
@@ -343,6 +374,14 @@ export class SpikeTime extends Dynamics {
     const d = Math.fround(dt.item());
     const steps = Array.from(this.times.to(dt.unit).mantissa.data, (v) => roundHalfEven(Math.fround(Math.fround(v) / d)));
     const last = steps.reduce((a, b) => Math.max(a, b), -1);
+    // one row per step up to the last event, 4 bytes per element on the GPU: stay within WebGPU's
+    // default storage binding (128 MiB) rather than fail in an allocation or on the device
+    if ((last + 1) * n * 4 > SPIKE_TABLE_MAX_BYTES) {
+      throw new RangeError(
+        `${this.name} (SpikeTime): the event table would hold ${last + 1} steps x ${n} neurons (${(((last + 1) * n * 4) / 2 ** 20).toFixed(0)} MiB), ` +
+          `over ${SPIKE_TABLE_MAX_BYTES / 2 ** 20} MiB; the last event is at step ${last}: split the stimulus or use fewer neurons per SpikeTime`,
+      );
+    }
     const data = new Uint8Array((last + 1) * n);
     steps.forEach((s, k) => { data[s * n + (this.indices[k] as number)] = 1; });
     tab = { rows: Tensor.fromArray(data, [Math.max(last + 1, 1), ...this.varshape], 'bool'), last };
@@ -378,7 +417,7 @@ export class PoissonEncoder extends Dynamics {
 
   constructor(inSize: number | readonly number[], opts: PoissonEncoderOptions = {}) {
     super(inSize, opts.name);
-    this.seed = opts.seed ?? 0;
+    this.seed = seedOf(`${this.name} (PoissonEncoder)`, opts.seed);
   }
 
   override update(freqs: Quantity): Tensor {
@@ -387,7 +426,13 @@ export class PoissonEncoder extends Dynamics {
       throw new UnitMismatchError(`${who}: the rates must be a frequency (like Hz), got ${isQuantity(freqs) ? `a quantity in ${freqs.unit.name}` : typeof freqs}`, [isQuantity(freqs) ? freqs.unit.name : '?', 'Hz']);
     }
     const p = math.maybeDecimal(freqs.mul(environ.getDt())) as Tensor;
-    const shape = p.shape.length > this.varshape.length ? p.shape : this.varshape;
+    // rates per neuron (or one for all), with leading batch axes allowed: [..., *size]
+    const lead = p.shape.length - this.varshape.length;
+    const tail = lead >= 0 ? p.shape.slice(lead) : p.shape;
+    if (p.size !== 1 && !(lead >= 0 && tail.every((d, i) => d === this.varshape[i] || d === 1))) {
+      throw new RangeError(`${who}: rates of shape [${p.shape.join(', ')}] do not fit the encoder's size [${this.varshape.join(', ')}] (give [..., ${this.varshape.join(', ')}] or a scalar)`);
+    }
+    const shape = lead > 0 ? [...p.shape.slice(0, lead), ...this.varshape] : this.varshape;
     return ops.cast(ops.compare('lt', ops.randUniform(shape, this.seed), p), 'f32');
   }
 

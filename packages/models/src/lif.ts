@@ -30,6 +30,47 @@ export function checkDim(owner: string, name: string, v: Quantity, like: Quantit
   return v;
 }
 
+/** A parameter's values when known on the host (not while tracing). */
+function hostValues(q: Quantity): ArrayLike<number> | undefined {
+  return q.isTraced ? undefined : q.mantissa.data;
+}
+
+/**
+ * A parameter with the dimension of `like`, every element finite and positive (or non-negative
+ * with `allowZero`). Plain numbers are refused for dimensional parameters.
+ */
+export function checkPositive(who: string, name: string, v: unknown, like: Quantity, allowZero = false): Quantity {
+  const q = checkDim(who, name, v as Quantity, like);
+  const d = hostValues(q);
+  if (d) {
+    for (let i = 0; i < d.length; i++) {
+      const x = d[i]!;
+      if (!Number.isFinite(x) || x < 0 || (!allowZero && x === 0)) {
+        throw new RangeError(`${who}: ${name} must be ${allowZero ? 'non-negative' : 'positive'} and finite, got ${String(q)}`);
+      }
+    }
+  }
+  return q;
+}
+
+/** A dimensionless parameter (a number or a dimensionless Quantity) within [lo, hi]. */
+export function checkFraction(who: string, name: string, v: unknown, lo = 0, hi = 1): Quantity {
+  let q: Quantity;
+  if (typeof v === 'number') q = math.full([], v);
+  else if (isQuantity(v)) {
+    if (!v.unit.isDimensionless) throw new UnitMismatchError(`${who}: ${name} must be dimensionless, got a quantity in ${v.unit.name}`, [v.unit.name, '1']);
+    q = v.to(Unit.dimensionless);
+  } else throw new TypeError(`${who}: ${name} must be a number, got ${typeof v}`);
+  const d = hostValues(q);
+  if (d) {
+    for (let i = 0; i < d.length; i++) {
+      const x = d[i]!;
+      if (!(x >= lo && x <= hi)) throw new RangeError(`${who}: ${name} must be in [${lo}, ${hi}], got ${String(q)}`);
+    }
+  }
+  return q;
+}
+
 /** A dimensionless parameter given as a number or a dimensionless Quantity, in '1'. */
 export function checkDimensionless(owner: string, name: string, v: Quantity | number): Quantity {
   if (typeof v === 'number') return new Quantity(Tensor.scalar(v));

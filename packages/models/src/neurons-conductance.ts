@@ -13,7 +13,7 @@ import { math, mS, mV, ms, Quantity, uA, uF, Unit } from '@spiketrace/units';
 import { ConductanceNeuron, HHGated, type GateRates, type HHChannelOptions } from './conductance-base.ts';
 import { Constant, dimensionlessInit, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkDim, checkDimensionless } from './lif.ts';
+import { checkDim, checkDimensionless, checkPositive } from './lif.ts';
 import type { NeuronOptions } from './neuron.ts';
 import { Uniform } from './neurons-hh.ts';
 import { ReluGrad } from './spike.ts';
@@ -88,17 +88,17 @@ export class MorrisLecar extends ConductanceNeuron {
     super(inSize, opts, new ReluGrad());
     const o = this.name;
     this.V_Ca = checkDim(o, 'V_Ca', opts.V_Ca ?? mV(130), mV(1));
-    this.g_Ca = checkDim(o, 'g_Ca', opts.g_Ca ?? mS(4.4), mS(1));
+    this.g_Ca = checkPositive(o, 'g_Ca', opts.g_Ca ?? mS(4.4), mS(1), true);
     this.V_K = checkDim(o, 'V_K', opts.V_K ?? mV(-84), mV(1));
-    this.g_K = checkDim(o, 'g_K', opts.g_K ?? mS(8), mS(1));
+    this.g_K = checkPositive(o, 'g_K', opts.g_K ?? mS(8), mS(1), true);
     this.V_leak = checkDim(o, 'V_leak', opts.V_leak ?? mV(-60), mV(1));
-    this.g_leak = checkDim(o, 'g_leak', opts.g_leak ?? mS(2), mS(1));
-    this.C = checkDim(o, 'C', opts.C ?? uF(20), uF(1));
+    this.g_leak = checkPositive(o, 'g_leak', opts.g_leak ?? mS(2), mS(1), true);
+    this.C = checkPositive(o, 'C', opts.C ?? uF(20), uF(1));
     this.V1 = checkDim(o, 'V1', opts.V1 ?? mV(-1.2), mV(1));
-    this.V2 = checkDim(o, 'V2', opts.V2 ?? mV(18), mV(1));
+    this.V2 = checkPositive(o, 'V2', opts.V2 ?? mV(18), mV(1));
     this.V3 = checkDim(o, 'V3', opts.V3 ?? mV(2), mV(1));
-    this.V4 = checkDim(o, 'V4', opts.V4 ?? mV(30), mV(1));
-    this.phi = checkDim(o, 'phi', opts.phi ?? perMs(0.04), perMs(1));
+    this.V4 = checkPositive(o, 'V4', opts.V4 ?? mV(30), mV(1));
+    this.phi = checkPositive(o, 'phi', opts.phi ?? perMs(0.04), perMs(1));
     this.V_th = checkDim(o, 'V_th', opts.V_th ?? mV(10), mV(1));
     this.V_initializer = opts.V_initializer ?? Uniform(mV(-70), mV(-60));
     this.W_initializer = opts.W_initializer ?? Constant(0.02);
@@ -195,7 +195,7 @@ export class WangBuzsakiHH extends HHGated {
 
   constructor(inSize: number | readonly number[], opts: WangBuzsakiHHOptions = {}) {
     super(inSize, opts, { ENa: 55, gNa: 35, EK: -90, gK: 9, EL: -65, gL: 0.1, V_th: 20, C: 1, V_initializer: Constant(mV(-65)) });
-    this.phi = checkDimensionless(this.name, 'phi', opts.phi ?? 5);
+    this.phi = checkPositive(this.name, 'phi', checkDimensionless(this.name, 'phi', opts.phi ?? 5), math.full([], 1));
     this.h_initializer = opts.h_initializer ?? Constant(0.6);
     this.n_initializer = opts.n_initializer ?? Constant(0.32);
   }

@@ -20,7 +20,7 @@ import { Tensor } from '@spiketrace/compiler';
 import { HiddenState, type nn } from '@spiketrace/state';
 import { isQuantity, mV, Quantity, uA, type Unit } from '@spiketrace/units';
 import { HHGated, type GateRates, type HHChannelOptions } from './conductance-base.ts';
-import { dimensionlessInit, type Initializer, type InitLike } from './init.ts';
+import { dimensionlessInit, seedOf, type Initializer, type InitLike } from './init.ts';
 import { Random } from './random.ts';
 
 /**
@@ -36,7 +36,7 @@ export function Uniform(low: Quantity | number, high: Quantity | number, opts: {
   const b = hi.to(unit).mantissa.data[0] as number; // throws a unit mismatch naming both units
   const a = lo.mantissa.data[0] as number;
   if (!(b >= a)) throw new RangeError(`Uniform: high must be >= low, got low ${String(low)}, high ${String(high)}`);
-  const seed = opts.seed ?? 0;
+  const seed = seedOf('Uniform', opts.seed);
   return (shape) => {
     const n = shape.reduce((p, d) => p * d, 1);
     const rng = new Random(seed);

@@ -7,6 +7,7 @@ import { ops, type Tensor } from '@spiketrace/compiler';
 import { environ } from '@spiketrace/state';
 import { Hz, isQuantity, math, type Quantity, UnitMismatchError } from '@spiketrace/units';
 import { Dynamics } from './dynamics.ts';
+import { seedOf } from './init.ts';
 
 export interface PoissonSpikeOptions {
   /** Firing rate: a scalar or one per neuron (shape of inSize), in Hz or any frequency unit. */
@@ -28,7 +29,7 @@ export class PoissonSpike extends Dynamics {
       throw new RangeError(`${this.name}: freqs has shape [${opts.freqs.shape.join(', ')}], expected a scalar or [${this.varshape.join(', ')}]`);
     }
     this.freqs = opts.freqs;
-    this.seed = opts.seed ?? 0;
+    this.seed = seedOf(this.name, opts.seed);
   }
 
   /** This step's spikes (f32 0/1, shape inSize). */
@@ -76,7 +77,7 @@ export class PoissonInput extends Dynamics {
     this.numInput = opts.numInput;
     this.freq = opts.freq;
     this.weight = opts.weight;
-    this.seed = opts.seed ?? 0;
+    this.seed = seedOf(this.name, opts.seed);
     target.addBeforeUpdate(`${this.name}-poisson`, () => {
       target.addDeltaInput(this.name, this.update());
     });

@@ -9,7 +9,7 @@
 import type { Tensor } from '@spiketrace/compiler';
 import { ShortTermState, type nn } from '@spiketrace/state';
 import { math, ms, type Quantity } from '@spiketrace/units';
-import { checkDim } from './lif.ts';
+import { checkPositive } from './lif.ts';
 import type { Neuron } from './neuron.ts';
 import { timeNow } from './time.ts';
 
@@ -47,7 +47,7 @@ export function Refractory<B extends NeuronClass>(Base: B, tauRefMs: number) {
     constructor(...args: any[]) {
       super(...args);
       const opts = (args[1] ?? {}) as { tau_ref?: Quantity };
-      this.tau_ref = checkDim(this.name, 'tau_ref', opts.tau_ref ?? ms(tauRefMs), ms(1));
+      this.tau_ref = checkPositive(this.name, 'tau_ref', opts.tau_ref ?? ms(tauRefMs), ms(1), true);
     }
 
     override initState(opts: nn.InitOptions = {}): void {

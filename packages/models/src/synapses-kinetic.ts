@@ -19,7 +19,7 @@ import { Dynamics } from './dynamics.ts';
 import { ParamDescriber } from './describe.ts';
 import { dimensionlessInit, initValue, type InitLike } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkDim } from './lif.ts';
+import { checkFraction, checkPositive } from './lif.ts';
 import { timeNow } from './time.ts';
 
 // ---- shared checks
@@ -30,46 +30,6 @@ export function modelLabel(m: { name: string; constructor: { name: string } }, k
 }
 
 /** The host values of a concrete Quantity (undefined when traced). */
-function hostValues(q: Quantity): ArrayLike<number> | undefined {
-  return q.isTraced ? undefined : q.mantissa.data;
-}
-
-/**
- * A parameter with the dimension of `like`, every element finite and positive (or non-negative
- * with `allowZero`). Plain numbers are refused for dimensional parameters.
- */
-export function checkPositive(who: string, name: string, v: unknown, like: Quantity, allowZero = false): Quantity {
-  const q = checkDim(who, name, v as Quantity, like);
-  const d = hostValues(q);
-  if (d) {
-    for (let i = 0; i < d.length; i++) {
-      const x = d[i]!;
-      if (!Number.isFinite(x) || x < 0 || (!allowZero && x === 0)) {
-        throw new RangeError(`${who}: ${name} must be ${allowZero ? 'non-negative' : 'positive'} and finite, got ${String(q)}`);
-      }
-    }
-  }
-  return q;
-}
-
-/** A dimensionless parameter (a number or a dimensionless Quantity) within [lo, hi]. */
-export function checkFraction(who: string, name: string, v: unknown, lo = 0, hi = 1): Quantity {
-  let q: Quantity;
-  if (typeof v === 'number') q = math.full([], v);
-  else if (isQuantity(v)) {
-    if (!v.unit.isDimensionless) throw new UnitMismatchError(`${who}: ${name} must be dimensionless, got a quantity in ${v.unit.name}`, [v.unit.name, '1']);
-    q = v.to(Unit.dimensionless);
-  } else throw new TypeError(`${who}: ${name} must be a number, got ${typeof v}`);
-  const d = hostValues(q);
-  if (d) {
-    for (let i = 0; i < d.length; i++) {
-      const x = d[i]!;
-      if (!(x >= lo && x <= hi)) throw new RangeError(`${who}: ${name} must be in [${lo}, ${hi}], got ${String(q)}`);
-    }
-  }
-  return q;
-}
-
 /** The unit of an initializer's values, known before initState. */
 export function unitOfInit(init: InitLike): Unit {
   if (typeof init === 'function') return init([1]).unit;

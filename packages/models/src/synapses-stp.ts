@@ -17,7 +17,8 @@ import { math, ms, Quantity } from '@spiketrace/units';
 import { Dynamics } from './dynamics.ts';
 import { initValue } from './init.ts';
 import { expEulerStep } from './integrators.ts';
-import { checkFraction, checkPositive, checkSpikes, modelLabel } from './synapses-kinetic.ts';
+import { checkFraction, checkPositive } from './lif.ts';
+import { checkSpikes, modelLabel } from './synapses-kinetic.ts';
 
 export interface STPOptions {
   /** Baseline utilisation (default 0.15), in [0, 1]. */

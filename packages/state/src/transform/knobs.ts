@@ -12,6 +12,9 @@ const KNOBS: readonly string[] = ['maxWorkgroupSize', 'stepsPerRound', 'register
 
 /** The compiler knobs of a run, checked so that a bad one names itself before anything compiles. */
 export function checkKnobs(kind: string, k: CompilerOptions): CompilerOptions {
+  if (typeof k !== 'object' || k === null || Array.isArray(k)) {
+    throw new TransformError(`${kind}: compiler must be an object of options (known: ${KNOBS.join(', ')}), got ${JSON.stringify(k)}`);
+  }
   for (const key of Object.keys(k)) {
     if (!KNOBS.includes(key)) throw new TransformError(`${kind}: unknown compiler option '${key}' (known: ${KNOBS.join(', ')})`);
   }
